@@ -1,0 +1,1 @@
+"""rag: question answering and briefings over news articles, with verified citations."""

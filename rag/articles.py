@@ -1,0 +1,122 @@
+"""Articles: reading files, normalising text, content ids and metadata (parsed, sidecar, front matter)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, Field
+
+SIDECAR_NAME = "sources.yaml"
+TEXT_SUFFIXES = {".txt", ".md"}
+_WIRES = {"AP": "Associated Press", "AFP": "Agence France-Presse", "Reuters": "Reuters"}
+_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2})?))?\b")
+_DATELINE = re.compile(r"^\s*(?:date\s+)?(\d{4}-\d{2}-\d{2})?[^\n(]{0,60}\((AP|AFP|Reuters)\)\s*[—–-]", re.I)
+_OUTLET_REPORTER = re.compile(r"\bis an? ([A-Z][A-Za-z&]+(?: [A-Z][A-Za-z&]+)?) reporter\b")
+_BYLINE = re.compile(
+    r"^(?:By [A-Z].{2,80}|.*(?:contributed to this report|Reporting was contributed by|is an? [A-Z]\w+ reporter).*)$",
+    re.M,
+)
+
+
+class ArticleMeta(BaseModel):
+    """What is known about an article beyond its text."""
+
+    title: str | None = None
+    date: str | None = Field(None, description="ISO date, optionally with time.")
+    outlet: str | None = None
+    abstract: str | None = None
+    byline: str | None = None
+    url: str | None = None
+    language: str | None = None
+    translation: bool = Field(False, description="Declared a translation of another report.")
+
+
+class Article(BaseModel):
+    """One article: normalised text, its content id and metadata."""
+
+    id: str
+    path: str
+    text: str
+    meta: ArticleMeta
+
+    @property
+    def label(self) -> str:
+        """A short human name: outlet and title, or the file name."""
+        name = self.meta.title or Path(self.path).name
+        return f"{self.meta.outlet}: {name}" if self.meta.outlet else name
+
+
+def content_id(text: str) -> str:
+    """Stable id from the normalised text, so the same article always gets the same id."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def normalise_text(text: str) -> str:
+    """Unify line endings and drop a BOM and trailing blank space; offsets refer to this text."""
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n") + "\n"
+
+
+def split_front_matter(text: str) -> tuple[dict, str]:
+    """YAML front matter between leading '---' lines, and the text after it."""
+    match = re.match(r"---\n(.*?)\n---\n", text, re.S)
+    if not match:
+        return {}, text
+    data = yaml.safe_load(match.group(1)) or {}
+    return (data if isinstance(data, dict) else {}), text[match.end() :]
+
+
+def _looks_like_headline(line: str) -> bool:
+    line = line.strip()
+    return 0 < len(line) <= 200 and len(line.split()) <= 30 and not re.search(r"[.!?:;,]$", line)
+
+
+def parse_metadata(text: str) -> ArticleMeta:
+    """Title, date, abstract, byline and outlet as far as the text itself states them."""
+    lines = [line for line in text.split("\n")]
+    head = "\n".join(lines[:6])
+    meta = ArticleMeta()
+    first = next((line for line in lines if line.strip()), "")
+    if _looks_like_headline(first) and not _DATE.fullmatch(first.strip()):
+        meta.title = first.strip()
+    if dateline := _DATELINE.search(text[:300]):
+        meta.outlet = _WIRES.get(dateline.group(2).upper(), dateline.group(2))
+    if date := _DATE.search(head):
+        meta.date = date.group(1) + (f" {date.group(2)}" if date.group(2) else "")
+    if abstract := re.search(r"^Abstract:\s*(.+)$", text, re.M):
+        meta.abstract = abstract.group(1).strip()
+    if bylines := _BYLINE.findall(text):
+        meta.byline = " ".join(b.strip(" _") for b in bylines)
+    if meta.outlet is None and (reporter := _OUTLET_REPORTER.search(text)):
+        meta.outlet = reporter.group(1)
+    return meta
+
+
+def load_sidecar(folder: Path) -> dict[str, dict]:
+    """Per-file metadata from `sources.yaml` in a folder, keyed by file name."""
+    path = folder / SIDECAR_NAME
+    if not path.is_file():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(k): v for k, v in data.items() if isinstance(v, dict)}
+
+
+def merge_meta(parsed: ArticleMeta, *overrides: dict) -> ArticleMeta:
+    """Stated metadata (sidecar, front matter) wins over what was parsed from the text."""
+    values = parsed.model_dump()
+    for override in overrides:
+        for key, value in override.items():
+            if key in values and value is not None:
+                values[key] = str(value) if key not in ("translation",) else bool(value)
+    return ArticleMeta(**values)
+
+
+def build_article(path: Path, raw_text: str, sidecar: dict | None = None) -> Article:
+    """An Article from decoded file text plus any sidecar entry for it."""
+    front, body = split_front_matter(normalise_text(raw_text))
+    text = normalise_text(body)
+    meta = merge_meta(parse_metadata(text), sidecar or {}, front)
+    return Article(id=content_id(text), path=str(path), text=text, meta=meta)

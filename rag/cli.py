@@ -1,0 +1,183 @@
+"""The `rag` command: parse options, call the library, print. No logic lives here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from rag.errors import RagError
+from rag.settings import Settings
+
+app = typer.Typer(help="Question answering and briefings over news articles, with verified citations.",
+                  no_args_is_help=True, add_completion=False)
+out = Console()
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:
+        raise RagError(f"invalid configuration: {exc}".splitlines()[0], hint="see `rag config`") from exc
+
+
+def _store():
+    from rag.store import Store
+
+    return Store(_settings())
+
+
+def run_safely(fn):
+    """Turn RagError into one red line and its exit code."""
+    try:
+        return fn()
+    except RagError as exc:
+        err.print(f"[red]error:[/red] {exc.message}" + (f" [dim]({exc.hint})[/dim]" if exc.hint else ""))
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/yellow]")
+        raise typer.Exit(130) from None
+
+
+@app.command()
+def ingest(paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: seeds/).")] = None,
+           json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False) -> None:
+    """Read .txt/.md/.html articles, chunk and embed them; unchanged files are skipped."""
+    from rag.ingest import ingest_paths
+    from rag.locking import write_lock
+    from rag.reading import discover
+
+    def work() -> None:
+        store = _store()
+        targets = paths or [Path("seeds")]
+        with write_lock(store.settings.data_dir):
+            files, _ = discover(targets)
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=err, disable=json_out or not err.is_terminal) as bar:
+                task = bar.add_task("ingesting", total=len(files))
+                report = ingest_paths(store, targets, lambda name, n: bar.update(task, advance=n, description=name))
+        if json_out:
+            out.print_json(report.model_dump_json())
+        else:
+            _print_ingest(report)
+        if report.failed:
+            raise typer.Exit(1)
+
+    run_safely(work)
+
+
+def _print_ingest(report) -> None:
+    counts: dict[str, int] = {}
+    for f in report.files:
+        counts[f.status] = counts.get(f.status, 0) + 1
+    for f in report.files:
+        if f.status == "failed":
+            out.print(f"[red]failed[/red]  {f.path}: {f.reason}")
+        elif f.status in ("new", "changed"):
+            out.print(f"[green]{f.status:8}[/green]{f.path} ({f.chunks} chunks)")
+        elif f.status == "duplicate":
+            out.print(f"[yellow]skipped[/yellow] {f.path}: {f.reason}")
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    out.print(f"{report.new_chunks} new chunks ({summary or 'no files'}); store: {report.total_articles} articles, "
+              f"{report.total_chunks} chunks" + (f"; {report.removed_articles} replaced" if report.removed_articles else ""))
+    if report.new_chunks == 0 and not report.failed:
+        out.print("Nothing changed.")
+    for derived, original, score in report.duplicates:
+        out.print(f"[dim]near-duplicate: {derived} derives from {original} (coverage {score:.2f})[/dim]")
+
+
+@app.command()
+def forget(target: Annotated[str, typer.Argument(help="Article id (or prefix) or the path it was ingested from.")]) -> None:
+    """Remove an article and its chunks from the store."""
+    from rag.ingest import forget as forget_article
+    from rag.locking import write_lock
+
+    def work() -> None:
+        store = _store()
+        with write_lock(store.settings.data_dir):
+            removed = forget_article(store, target)
+        out.print(f"removed {', '.join(removed)}; store: {len(store.catalog.article_ids())} articles, "
+                  f"{store.catalog.count_chunks()} chunks")
+
+    run_safely(work)
+
+
+@app.command()
+def articles(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the ingested articles with their ids, outlets and duplicate links."""
+
+    def work() -> None:
+        store = _store()
+        clusters = store.catalog.clusters()
+        rows = [{"id": a.id, "outlet": a.meta.outlet, "date": a.meta.date, "title": a.meta.title,
+                 "path": a.path, "derived_from": clusters[a.id] if clusters[a.id] != a.id else None,
+                 "chunks": len(store.catalog.chunks_of(a.id))} for a in store.catalog.articles()]
+        if json_out:
+            out.print_json(json.dumps(rows))
+            return
+        table = Table("id", "outlet", "date", "chunks", "title / file", "derived from")
+        for r in rows:
+            table.add_row(r["id"], r["outlet"] or "", (r["date"] or "")[:10], str(r["chunks"]),
+                          (r["title"] or Path(r["path"]).name)[:60], r["derived_from"] or "")
+        out.print(table)
+
+    run_safely(work)
+
+
+@app.command()
+def search(query: Annotated[str, typer.Argument(help="What to look for.")],
+           k: Annotated[Optional[int], typer.Option("-k", help="How many chunks.")] = None,
+           outlet: Annotated[Optional[list[str]], typer.Option("--outlet", help="Only these outlets.")] = None,
+           since: Annotated[Optional[str], typer.Option(help="Only articles dated on/after (YYYY-MM-DD).")] = None,
+           until: Annotated[Optional[str], typer.Option(help="Only articles dated on/before (YYYY-MM-DD).")] = None,
+           one_per_cluster: Annotated[bool, typer.Option("--one-per-cluster",
+                                      help="At most one chunk per near-duplicate cluster.")] = False,
+           json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Hybrid (dense + BM25) search over the ingested chunks."""
+    from rag.retrieval import HybridRetriever, SearchFilters
+
+    def work() -> None:
+        store = _store()
+        filters = SearchFilters(outlets=outlet, since=since, until=until, per_cluster=1 if one_per_cluster else None)
+        docs = HybridRetriever.from_store(store, filters=filters).search(query, k)
+        if json_out:
+            print(json.dumps([{"rank": i, "text": d.page_content, **d.metadata} for i, d in enumerate(docs, 1)]))
+            return
+        if not docs:
+            out.print("No matching chunks." + ("" if store.catalog.count_chunks() else " The store is empty: run `rag ingest`."))
+        for i, d in enumerate(docs, 1):
+            m = d.metadata
+            out.print(f"[bold]{i}. {m['outlet'] or '?'}[/bold] [dim]{m['article_id']} chars {m['start']}-{m['end']} "
+                      f"score {m['score']:.4f}{' (derived copy)' if m['derived'] else ''}[/dim]")
+            out.print(d.page_content.strip(), highlight=False)
+            out.print()
+
+    run_safely(work)
+
+
+@app.command()
+def config(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Print the effective settings (secrets masked)."""
+
+    def work() -> None:
+        values = _settings().masked()
+        if json_out:
+            print(json.dumps(values))
+            return
+        table = Table("setting", "env variable", "value")
+        for name, value in values.items():
+            table.add_row(name, f"RAG_{name.upper()}", str(value))
+        out.print(table)
+
+    run_safely(work)
+
+
+if __name__ == "__main__":
+    sys.exit(app())

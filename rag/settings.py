@@ -1,0 +1,80 @@
+"""One typed Settings object: the only place rag reads its configuration from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Backend = Literal["auto", "openai", "local", "extractive"]
+EmbeddingBackend = Literal["minilm", "openai"]
+
+
+class Settings(BaseSettings):
+    """Effective configuration; every field can be set as RAG_<FIELD> in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="forbid", populate_by_name=True)
+
+    # Storage
+    data_dir: Path = Field(Path(".rag"), description="Where the catalog, Chroma data and model files live.")
+    cache_dir: Path = Field(
+        Path.home() / ".cache" / "rag",
+        description="Shared caches (tiktoken encodings, the joined local model) reused across data dirs.",
+    )
+    chroma_url: str | None = Field(None, description="Chroma server URL (http://host:port); embedded when unset.")
+
+    max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused at ingest.")
+
+    # Embeddings
+    embedding_backend: EmbeddingBackend = Field("minilm", description="minilm (packaged, offline) or openai.")
+    openai_embedding_model: str = Field("text-embedding-3-small", description="OpenAI embedding model name.")
+    embed_batch_size: int = Field(32, ge=1, description="Texts per embedding batch.")
+    embed_max_tokens: int = Field(256, ge=16, description="MiniLM truncation length in wordpiece tokens.")
+
+    # Chunking
+    encoding: str = Field("cl100k_base", description="tiktoken encoding used to count tokens.")
+    chunk_tokens: int = Field(200, ge=32, description="Target chunk size in tokens.")
+    chunk_overlap: int = Field(40, ge=0, description="Tokens of overlap between consecutive chunks.")
+
+    # Near-duplicates
+    duplicate_sentence_similarity: float = Field(
+        0.8, description="Cosine above which two sentences count as the same sentence in other words."
+    )
+    duplicate_coverage: float = Field(
+        0.5, description="Share of an article's sentences matched in another for it to count as derived."
+    )
+
+    # Retrieval
+    search_k: int = Field(6, ge=1, description="Chunks returned by a search.")
+    fetch_k: int = Field(30, ge=1, description="Candidates each retriever contributes before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+
+    # Answering
+    backend: Backend = Field("auto", description="Chat backend: openai, local, extractive, or auto.")
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("RAG_OPENAI_API_KEY", "OPENAI_API_KEY"), description="OpenAI API key."
+    )
+    openai_base_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("RAG_OPENAI_BASE_URL", "OPENAI_BASE_URL"),
+        description="Any OpenAI-compatible server to use instead of api.openai.com.",
+    )
+    openai_model: str = Field("gpt-4.1-mini", description="Chat model for the openai backend.")
+
+    def ensure_dirs(self) -> None:
+        """Create the data and cache directories."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+
+    def masked(self) -> dict[str, object]:
+        """Settings as plain values with secrets masked, for `rag config`."""
+        out: dict[str, object] = {}
+        for name, value in self.model_dump().items():
+            if isinstance(value, SecretStr):
+                value = "****" + value.get_secret_value()[-4:] if value.get_secret_value() else ""
+            elif isinstance(value, Path):
+                value = str(value)
+            out[name] = value
+        return out

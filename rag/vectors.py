@@ -1,0 +1,91 @@
+"""Chroma, embedded (PersistentClient) or a server (HttpClient): one collection per embedding model."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+from rag.errors import StoreError
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+def _client(data_dir: Path, url: str | None):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if not url:
+        return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=chroma_settings)
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise StoreError(f"RAG_CHROMA_URL={url!r} is not an http(s) URL", hint="e.g. http://127.0.0.1:8000")
+    try:
+        client = chromadb.HttpClient(
+            host=parsed.hostname, port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+            ssl=parsed.scheme == "https", settings=chroma_settings,
+        )
+        client.heartbeat()
+    except Exception as exc:  # chromadb raises several transport errors; all mean the same to a user
+        raise StoreError(
+            f"cannot reach the Chroma server at {url}", hint="start it with `chroma run --host 127.0.0.1`"
+        ) from exc
+    return client
+
+
+class VectorIndex:
+    """Chunk vectors in one Chroma collection, keyed by chunk id."""
+
+    def __init__(self, data_dir: Path, url: str | None, embedding_name: str) -> None:
+        self.url = url
+        self.client = _client(data_dir, url)
+        self.name = "chunks-" + "".join(c if c.isalnum() or c in "-_." else "-" for c in embedding_name)
+        self.collection = self.client.get_or_create_collection(
+            self.name, embedding_function=None, metadata={"hnsw:space": "cosine", "embedding": embedding_name}
+        )
+
+    def _call(self, what: str, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            where = f"the Chroma server at {self.url}" if self.url else "the embedded Chroma store"
+            raise StoreError(f"{what} failed in {where}: {exc}", retryable=True) from exc
+
+    def upsert(self, ids: list[str], vectors: list[list[float]], metadatas: list[dict]) -> None:
+        if ids:
+            self._call("upsert", self.collection.upsert, ids=ids, embeddings=vectors, metadatas=metadatas)
+
+    def delete_article(self, article_id: str) -> None:
+        self._call("delete", self.collection.delete, where={"article_id": article_id})
+
+    def delete_ids(self, ids: list[str]) -> None:
+        if ids:
+            self._call("delete", self.collection.delete, ids=ids)
+
+    def count(self) -> int:
+        return self._call("count", self.collection.count)
+
+    def all_ids(self) -> set[str]:
+        ids: set[str] = set()
+        offset, page = 0, 1000
+        while True:
+            got = self._call("get", self.collection.get, include=[], limit=page, offset=offset)["ids"]
+            ids.update(got)
+            if len(got) < page:
+                return ids
+            offset += page
+
+    def query(self, vector: list[float], limit: int, article_ids: list[str] | None = None) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) best first."""
+        if article_ids is not None and not article_ids:
+            return []
+        where = {"article_id": {"$in": article_ids}} if article_ids is not None else None
+        total = self.count()
+        if total == 0:
+            return []
+        result = self._call(
+            "query", self.collection.query, query_embeddings=[vector], n_results=min(limit, total), where=where,
+            include=["distances"],
+        )
+        return [(cid, 1.0 - dist) for cid, dist in zip(result["ids"][0], result["distances"][0])]

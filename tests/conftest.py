@@ -1,0 +1,60 @@
+"""Shared fixtures: every test gets its own data dir; the seeded store is built once per session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+AP, SUMMARY, AP_TRANSLATION, NYT, NOTUS = sorted(p.name for p in SEEDS.glob("*.txt"))
+
+
+@pytest.fixture(autouse=True)
+def isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point RAG_DATA_DIR at a fresh folder so tests never share state."""
+    data = tmp_path / "data"
+    monkeypatch.setenv("RAG_DATA_DIR", str(data))
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "RAG_CHROMA_URL", "RAG_BACKEND"):
+        monkeypatch.delenv(name, raising=False)
+    return data
+
+
+@pytest.fixture(scope="session")
+def embeddings():
+    """The real packaged MiniLM model, loaded once."""
+    from rag.embeddings import MiniLMEmbeddings
+
+    return MiniLMEmbeddings()
+
+
+@pytest.fixture
+def seeds_copy(tmp_path: Path) -> Path:
+    """A private copy of the seed folder that a test may change."""
+    target = tmp_path / "seeds"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+def make_store(data_dir: Path, embeddings, **settings):
+    from rag.store import Store
+
+    return Store(Settings(data_dir=data_dir, **settings), embeddings=embeddings)
+
+
+@pytest.fixture(scope="session")
+def seeded_store(tmp_path_factory: pytest.TempPathFactory, embeddings):
+    """A real Chroma + catalog with the five seed articles ingested (read-only for tests)."""
+    from rag.ingest import ingest_paths
+
+    store = make_store(tmp_path_factory.mktemp("seeded"), embeddings)
+    ingest_paths(store, [SEEDS])
+    return store
+
+
+def article_id_of(store, file_name: str) -> str:
+    return next(a.id for a in store.catalog.articles() if Path(a.path).name == file_name)
