@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -158,6 +159,82 @@ def search(query: Annotated[str, typer.Argument(help="What to look for.")],
                       f"score {m['score']:.4f}{' (derived copy)' if m['derived'] else ''}[/dim]")
             out.print(d.page_content.strip(), highlight=False)
             out.print()
+
+    run_safely(work)
+
+
+def _answerer(backend: str | None, outlet: list[str] | None = None, since: str | None = None):
+    from rag.answer import Answerer
+    from rag.models import open_backend
+    from rag.retrieval import SearchFilters
+
+    store = _store()
+    if store.catalog.count_chunks() == 0:
+        raise RagError("the store is empty", hint="run `rag ingest` first")
+    with err.status(f"starting the {backend or 'default'} backend..."):
+        chat_backend = open_backend(store.settings, backend)
+    return Answerer(store, chat_backend, SearchFilters(outlets=outlet, since=since))
+
+
+BackendOption = Annotated[Optional[str], typer.Option("--backend", "-b", help="openai, local or extractive.")]
+
+
+@app.command()
+def ask(questions: Annotated[list[str], typer.Argument(help="One or more questions.")],
+        backend: BackendOption = None,
+        outlet: Annotated[Optional[list[str]], typer.Option("--outlet", help="Only these outlets.")] = None,
+        since: Annotated[Optional[str], typer.Option(help="Only articles dated on/after (YYYY-MM-DD).")] = None,
+        json_out: Annotated[bool, typer.Option("--json", help="One JSON object per question, one per line.")] = False) -> None:
+    """Answer questions from the articles, citing the exact sentences used."""
+    from rag.render import print_answer
+
+    def work() -> None:
+        answerer = _answerer(backend, outlet, since)
+        try:
+            for question in questions:
+                answer = answerer.ask(question)
+                if json_out:
+                    print(json.dumps(answer.public(), ensure_ascii=False), flush=True)
+                else:
+                    print_answer(out, answer, show_question=len(questions) > 1)
+                    out.print()
+        finally:
+            answerer.backend.close()
+
+    run_safely(work)
+
+
+@app.command()
+def chat(backend: BackendOption = None) -> None:
+    """An interactive session that remembers the conversation; answers stream as they are written."""
+    from rag.answer import Answer
+    from rag.condense import Turn
+    from rag.render import print_answer
+
+    def work() -> None:
+        answerer = _answerer(backend)
+        history: list[Turn] = []
+        out.print("[dim]Ask about the ingested articles. Empty line or Ctrl-D to quit.[/dim]")
+        try:
+            while True:
+                try:
+                    question = out.input("[bold]> [/bold]").strip()
+                except EOFError:
+                    break
+                if not question:
+                    break
+                answer = None
+                for piece in answerer.stream(question, history):
+                    if isinstance(piece, Answer):
+                        answer = piece
+                    else:
+                        out.print(f"[dim]{escape(piece)}[/dim]", end="", highlight=False)
+                out.print()
+                if answer is not None:
+                    print_answer(out, answer)
+                    history.append(Turn(question=question, answer=answer.answer))
+        finally:
+            answerer.backend.close()
 
     run_safely(work)
 

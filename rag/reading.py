@@ -11,11 +11,23 @@ HTML_SUFFIXES = {".html", ".htm"}
 ARTICLE_SUFFIXES = {".txt", ".md", *HTML_SUFFIXES}
 
 
+# UTF-32 first: its little-endian BOM starts with the UTF-16 one.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
 def decode(data: bytes) -> str:
     """Bytes to text: BOMs first, then UTF-8, then Windows-1252 (a superset of Latin-1 in practice)."""
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+    for bom, encoding in _BOMS:
         if data.startswith(bom):
-            return data.decode(encoding)
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise InputError(f"not valid {encoding.upper()} text ({exc.reason} at byte {exc.start})") from None
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]  # then as UTF-8, so stray legacy lines still get the fallback
     if b"\x00" in data[:8192]:
         raise InputError("binary file, not text")
     try:
@@ -32,19 +44,40 @@ def _decode_line(line: bytes) -> str:
         return line.decode("cp1252", errors="replace")
 
 
+_BLOCK_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "blockquote", "pre")
+
+
 def html_to_text(html: str) -> str:
     """The readable text of an HTML page: paragraphs and headings, no scripts, styles or comments."""
-    from selectolax.parser import HTMLParser
+    # selectolax >= 1.0 removed the old Modest parser (`selectolax.parser` raises ImportError).
+    from selectolax.lexbor import LexborHTMLParser
 
-    tree = HTMLParser(html)
-    for node in tree.css("script, style, noscript, nav, header, footer, aside, form, svg, iframe"):
+    tree = LexborHTMLParser(html)
+    for node in tree.css("script, style, noscript, template, nav, header, footer, aside, form, svg, iframe"):
         node.decompose()
+    for node in tree.css("br"):
+        node.replace_with(" ")
     root = tree.css_first("article") or tree.body or tree.root
     if root is None:
         return ""
-    blocks = [n.text(separator=" ", strip=True) for n in root.css("h1, h2, h3, h4, p, li, blockquote, pre")]
+    # Only outermost blocks: a <p> inside a <blockquote> or <li> must not be read twice.
+    blocks = [_collapse(n.text()) for n in root.css(", ".join(_BLOCK_TAGS)) if not _inside_block(n, root)]
     blocks = [b for b in blocks if b]
     return "\n\n".join(blocks) if blocks else root.text(separator="\n", strip=True)
+
+
+def _inside_block(node, root) -> bool:
+    parent = node.parent
+    while parent is not None and parent != root:
+        if parent.tag in _BLOCK_TAGS:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _collapse(text: str) -> str:
+    """Source line breaks and runs of spaces (incl. no-break spaces) inside a block are one space."""
+    return " ".join(text.split())
 
 
 def looks_like_html(path: Path, text: str) -> bool:
@@ -58,6 +91,8 @@ def read_article_text(path: Path, max_bytes: int) -> str:
         raise InputError("broken symlink")
     if not path.exists():
         raise InputError("no such file")
+    if not path.is_file():
+        raise InputError("not a regular file")  # a FIFO or device would block or never end
     size = path.stat().st_size
     if size > max_bytes:
         raise InputError(f"too large ({size / 1e6:.1f} MB > {max_bytes / 1e6:.0f} MB limit, RAG_MAX_FILE_MB)")

@@ -62,6 +62,27 @@ class Settings(BaseSettings):
         description="Any OpenAI-compatible server to use instead of api.openai.com.",
     )
     openai_model: str = Field("gpt-4.1-mini", description="Chat model for the openai backend.")
+    request_timeout: float = Field(120.0, gt=0, description="Seconds before a chat request is abandoned.")
+    max_retries: int = Field(2, ge=0, description="Retries (with backoff) on 429/5xx/timeouts.")
+    temperature: float = Field(0.0, ge=0, description="Sampling temperature; 0 keeps answers repeatable.")
+    seed: int = Field(7, description="Sampling seed, for servers that honour it.")
+    answer_max_tokens: int = Field(300, ge=16, description="Most tokens an answer may generate.")
+    context_tokens: int = Field(1400, ge=100, description="Token budget for the source sentences in a prompt.")
+    min_relevance: float = Field(
+        0.35, description="Abstain without asking a model when no source sentence is this close to the question."
+    )
+    support_similarity: float = Field(0.5, description="Least cosine between a claim and a cited sentence.")
+    support_max_novel: float = Field(0.5, description="Most share of a claim's content words absent from its sources.")
+
+    # Local model (llama.cpp server on 127.0.0.1)
+    model_dir: Path | None = Field(None, description="Where the joined GGUF lives; default <data_dir>/models.")
+    local_n_ctx: int = Field(4096, ge=512, description="Context window of the local model server.")
+    local_threads: int = Field(0, ge=0, description="Threads for llama.cpp; 0 means all cores.")
+    local_start_timeout: float = Field(180.0, gt=0, description="Seconds to wait for the local server to be ready.")
+
+    @property
+    def models_path(self) -> Path:
+        return self.model_dir or self.data_dir / "models"
 
     def ensure_dirs(self) -> None:
         """Create the data and cache directories."""
