@@ -21,10 +21,10 @@ from rag.citations import Citation, is_supported, verify_citation
 from rag.condense import Turn, condense
 from rag.context import Context, build_context
 from rag.embeddings import as_array
-from rag.extractive import select_sentences
+from rag.extractive import focus, select_sentences
 from rag.models import Backend
 from rag.phrases import NOT_IN_ARTICLES, mark
-from rag.prompts import load_prompt
+from rag.prompts import get_prompt
 from rag.retrieval import HybridRetriever, SearchFilters
 from rag.sentences import split_sentences
 from rag.store import Store
@@ -103,7 +103,7 @@ class Answerer:
         self.backend = backend
         self.settings = store.settings
         self.retriever = HybridRetriever.from_store(store, filters=filters or SearchFilters())
-        self.prompt = load_prompt("answer", frozenset({"sources", "question"}))
+        self.prompt = get_prompt("answer")
         self._sentence_cache: dict[str, tuple[list, np.ndarray]] = {}
         self.chain = (
             RunnablePassthrough.assign(standalone=RunnableLambda(lambda x: condense(x["question"], x["history"], backend)))
@@ -125,7 +125,10 @@ class Answerer:
         state["standalone"] = condense(question, state["history"], self.backend)
         context = self._context(self.retriever.invoke(state["standalone"]))
         message = None
-        if self.backend.llm is not None and self._relevant(state["standalone"], context)[0]:
+        relevant, qvec = self._relevant(state["standalone"], context)
+        if self.backend.llm is not None:
+            context = focus(state["standalone"], context, qvec, self.settings.source_sentences)
+        if self.backend.llm is not None and relevant:
             shown = ""
             for chunk in self._model().stream(self._messages(state["standalone"], context)):
                 message = chunk if message is None else message + chunk
@@ -152,6 +155,16 @@ class Answerer:
         llm = self.backend.llm
         return llm.bind(response_format=self.backend.response_format) if self.backend.response_format else llm
 
+    def _invoke(self, messages: list) -> AIMessage:
+        """Call the model; a server that rejects structured output is asked again without it."""
+        try:
+            return self._model().invoke(messages)
+        except Exception as exc:
+            if self.backend.response_format is None or "response_format" not in str(exc):
+                raise
+            self.backend.response_format = None  # this server does not do JSON schemas: prompt-only from now on
+            return self._model().invoke(messages)
+
     def _messages(self, question: str, context: Context) -> list:
         system, user = self.prompt.render(sources=context.render(), question=question)
         return [SystemMessage(system), HumanMessage(user)]
@@ -159,8 +172,11 @@ class Answerer:
     def _generate_and_verify(self, state: dict) -> Answer:
         context: Context = state["context"]
         message = None
-        if self.backend.llm is not None and self._relevant(state["standalone"], context)[0]:
-            message = self._model().invoke(self._messages(state["standalone"], context))
+        relevant, qvec = self._relevant(state["standalone"], context)
+        if self.backend.llm is not None:
+            context = focus(state["standalone"], context, qvec, self.settings.source_sentences)
+            if relevant:
+                message = self._invoke(self._messages(state["standalone"], context))
         return self._finish(state["question"], state["standalone"], context, message)
 
     def _finish(self, question: str, standalone: str, context: Context, message: AIMessage | None) -> Answer:

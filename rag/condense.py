@@ -6,7 +6,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
 from rag.models import Backend
-from rag.prompts import load_prompt
+from rag.prompts import get_prompt
 
 
 class Turn(BaseModel):
@@ -27,7 +27,7 @@ def condense(question: str, history: list[Turn], backend: Backend) -> str:
     fallback = f"{history[-1].question} {question}"
     if backend.llm is None:
         return fallback
-    prompt = load_prompt("condense", frozenset({"history", "question"}))
+    prompt = get_prompt("condense")
     system, user = prompt.render(history=_history_text(history), question=question)
     reply = backend.llm.bind(max_tokens=80).invoke([SystemMessage(system), HumanMessage(user)])
     lines = [line.strip() for line in str(reply.content).splitlines() if line.strip()]

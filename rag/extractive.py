@@ -58,18 +58,33 @@ def subject_verb_pattern(question: str) -> re.Pattern | None:
     return re.compile(rf"\b{re.escape(subject)}\w*\b{gap}\W+(?:{'|'.join(map(re.escape, forms))})\b", re.I)
 
 
-def select_sentences(question: str, context: Context, question_vector: np.ndarray, min_relevance: float,
-                     max_sentences: int = 2) -> list[tuple[str, list[int]]]:
-    """(sentence text, [its sid]) for the best-scoring sentences; empty when none is relevant enough."""
-    if not context.sentences:
-        return []
+def score_sentences(question: str, context: Context, question_vector: np.ndarray) -> np.ndarray:
+    """How well each context sentence answers the question (higher is better)."""
     asked = content_words(question)
     pattern = subject_verb_pattern(question)
     texts = [s.text for s in context.sentences]
     dense = context.vectors @ question_vector
     lexical = np.array([len(asked & content_words(t)) / len(asked) if asked else 0.0 for t in texts])
     agent = np.array([1.0 if pattern and pattern.search(" ".join(t.split())) else 0.0 for t in texts])
-    score = dense + LEXICAL_WEIGHT * lexical + SUBJECT_VERB_WEIGHT * agent
+    return dense + LEXICAL_WEIGHT * lexical + SUBJECT_VERB_WEIGHT * agent
+
+
+def focus(question: str, context: Context, question_vector: np.ndarray, keep: int) -> Context:
+    """The `keep` best sentences for the question, renumbered in reading order (what a model reads)."""
+    if len(context.sentences) <= keep:
+        return context
+    best = sorted(np.argsort(-score_sentences(question, context, question_vector), kind="stable")[:keep])
+    sentences = [context.sentences[i].model_copy(update={"sid": n}) for n, i in enumerate(best, start=1)]
+    return Context(sentences=sentences, vectors=context.vectors[best])
+
+
+def select_sentences(question: str, context: Context, question_vector: np.ndarray, min_relevance: float,
+                     max_sentences: int = 2) -> list[tuple[str, list[int]]]:
+    """(sentence text, [its sid]) for the best-scoring sentences; empty when none is relevant enough."""
+    if not context.sentences:
+        return []
+    dense = context.vectors @ question_vector
+    score = score_sentences(question, context, question_vector)
     order = np.argsort(-score, kind="stable")
     best = int(order[0])
     if dense[best] < min_relevance:

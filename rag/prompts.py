@@ -19,6 +19,13 @@ _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 SHARED = {"not_in_articles": NOT_IN_ARTICLES}
 
 
+# Every prompt file and the variables the code fills into it.
+PROMPT_VARIABLES: dict[str, frozenset[str]] = {
+    "answer": frozenset({"sources", "question"}),
+    "condense": frozenset({"history", "question"}),
+}
+
+
 class PromptError(Exception):
     """A prompt file is missing, malformed, or its placeholders don't match the code."""
 
@@ -44,6 +51,11 @@ class Prompt:
             return _PLACEHOLDER.sub(lambda m: filled[m.group(1)], text)
 
         return fill(self.system), fill(self.user)
+
+
+def get_prompt(name: str) -> Prompt:
+    """A registered prompt, checked against the variables the code fills in."""
+    return load_prompt(name, PROMPT_VARIABLES[name])
 
 
 @lru_cache(maxsize=None)

@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     seed: int = Field(7, description="Sampling seed, for servers that honour it.")
     answer_max_tokens: int = Field(300, ge=16, description="Most tokens an answer may generate.")
     context_tokens: int = Field(1400, ge=100, description="Token budget for the source sentences in a prompt.")
+    source_sentences: int = Field(8, ge=1, description="Best source sentences a chat model reads per question.")
     min_relevance: float = Field(
         0.35, description="Abstain without asking a model when no source sentence is this close to the question."
     )
