@@ -17,6 +17,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 from pydantic import BaseModel, Field
 
+from rag.answerability import missing_names
 from rag.citations import Citation, is_supported, verify_citation
 from rag.condense import Turn, condense
 from rag.context import Context, build_context
@@ -146,8 +147,9 @@ class Answerer:
                              self.settings.duplicate_sentence_similarity)
 
     def _relevant(self, question: str, context: Context) -> tuple[bool, np.ndarray]:
+        """Whether the context can answer at all: close enough in meaning and naming what is asked about."""
         vector = as_array(self.store.embeddings, [question])[0]
-        if not context.sentences:
+        if not context.sentences or missing_names(question, [s.text for s in context.sentences]):
             return False, vector
         return float(np.max(context.vectors @ vector)) >= self.settings.min_relevance, vector
 

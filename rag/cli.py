@@ -239,6 +239,60 @@ def chat(backend: BackendOption = None) -> None:
     run_safely(work)
 
 
+@app.command("eval")
+def eval_command(backend: BackendOption = None,
+                 subset: Annotated[Optional[str], typer.Option(help="Named subset from evals/subsets.yaml.")] = None,
+                 update_baseline: Annotated[bool, typer.Option("--update-baseline",
+                                            help="Record which questions pass now as the regression baseline.")] = False,
+                 compare_to: Annotated[Optional[Path], typer.Option("--compare", help="An earlier report .json.")] = None) -> None:
+    """Run the gold questions, print the metrics and write evals/reports/<backend>-latest.{md,json}."""
+    import tempfile
+
+    from rag.answer import Answerer
+    from rag.evaluation import (EvalReport, check_threshold, compare, load_gold, load_subset, run_eval,
+                                thresholds_for, write_baseline, write_reports)
+    from rag.ingest import ingest_paths
+    from rag.models import open_backend
+    from rag.store import Store
+
+    def work() -> None:
+        old = EvalReport.model_validate_json(compare_to.read_text()) if compare_to else None
+        settings = _settings()
+        questions = load_gold(ids=load_subset(subset) if subset else None)
+        with tempfile.TemporaryDirectory() as tmp:
+            run_settings = settings.model_copy(update={"data_dir": Path(tmp), "model_dir": settings.models_path})
+            store = Store(run_settings)
+            ingest_paths(store, [Path(__file__).resolve().parent.parent / "seeds"])
+            chat_backend = open_backend(run_settings, backend or "extractive")
+            try:
+                with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                              console=err, disable=not err.is_terminal) as bar:
+                    task = bar.add_task("evaluating", total=len(questions))
+                    report = run_eval(Answerer(store, chat_backend), questions,
+                                      lambda qid: bar.update(task, advance=1, description=qid))
+            finally:
+                chat_backend.close()
+        md, js = write_reports(report)
+        limits = thresholds_for(report.backend)
+        table = Table("metric", "value", "threshold", "ok", *(["before"] if old else []))
+        rows = compare(old, report)[0] if old else [(m, None, v) for m, v in report.metrics.items()]
+        for metric, before, value in rows:
+            limit = limits.get(metric)
+            ok = "" if limit is None else ("[green]yes[/green]" if check_threshold(metric, value, limit) else "[red]NO[/red]")
+            table.add_row(metric, str(value), "" if limit is None else str(limit), ok, *([str(before)] if old else []))
+        out.print(table)
+        for r in report.failing():
+            out.print(f"[red]{r.id}[/red] {escape(r.question)} [dim]{escape('; '.join(r.reasons))}[/dim]")
+        out.print(f"{report.questions - len(report.failing())}/{report.questions} pass; reports: {md}, {js}")
+        if old:
+            _, fixed, broken = compare(old, report)
+            out.print(f"now passing: {', '.join(fixed) or 'none'}; now failing: {', '.join(broken) or 'none'}")
+        if update_baseline:
+            out.print(f"baseline written: {write_baseline(report)}")
+
+    run_safely(work)
+
+
 @app.command()
 def config(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Print the effective settings (secrets masked)."""

@@ -11,6 +11,7 @@ import re
 
 import numpy as np
 
+from rag.answerability import expected_answer_type, has_answer_type
 from rag.citations import content_words
 from rag.context import Context
 
@@ -85,10 +86,12 @@ def select_sentences(question: str, context: Context, question_vector: np.ndarra
         return []
     dense = context.vectors @ question_vector
     score = score_sentences(question, context, question_vector)
-    order = np.argsort(-score, kind="stable")
-    best = int(order[0])
-    if dense[best] < min_relevance:
+    kind = expected_answer_type(question)
+    typed = [i for i in map(int, np.argsort(-score, kind="stable")) if has_answer_type(context.sentences[i].text, kind)]
+    if not typed or dense[typed[0]] < min_relevance:
         return []
+    order = np.array(typed)
+    best = typed[0]
     chosen = [best]
     for i in map(int, order[1:]):
         if len(chosen) >= max_sentences or score[i] < RUNNER_UP * score[best]:

@@ -1,0 +1,79 @@
+"""The eval suite: one run of the gold questions per session, shared by every metric test.
+
+Options: --backend extractive|local|openai (default extractive, or RAG_EVAL_BACKEND) and
+--subset NAME from evals/subsets.yaml (or RAG_EVAL_SUBSET; default all questions).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from rag.evaluation import EvalReport, load_baseline, load_gold, load_subset, run_eval, thresholds_for, write_reports
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--backend", default=os.environ.get("RAG_EVAL_BACKEND", "extractive"),
+                     help="Backend the evals run against: extractive, local or openai.")
+    parser.addoption("--subset", default=os.environ.get("RAG_EVAL_SUBSET") or None,
+                     help="Named subset of questions from evals/subsets.yaml.")
+
+
+def _backend(config: pytest.Config) -> str:
+    return config.getoption("--backend")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    backend = _backend(metafunc.config)
+    if "metric" in metafunc.fixturenames:
+        metafunc.parametrize("metric", sorted(thresholds_for(backend)))
+    if "baseline_id" in metafunc.fixturenames:
+        passing = sorted(q for q, ok in load_baseline(backend).items() if ok)
+        metafunc.parametrize("baseline_id", passing or [None])
+
+
+_REPORT: dict[str, EvalReport] = {}
+
+
+@pytest.fixture(scope="session")
+def eval_report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> EvalReport:
+    """Ingest the seeds into a fresh store, answer every gold question, score and write the reports."""
+    from rag.answer import Answerer
+    from rag.ingest import ingest_paths
+    from rag.models import open_backend
+    from rag.settings import Settings
+    from rag.store import Store
+
+    backend_name = _backend(request.config)
+    subset = request.config.getoption("--subset")
+    base = Settings()
+    settings = Settings(data_dir=tmp_path_factory.mktemp("evals"), model_dir=base.model_dir or base.cache_dir / "models")
+    store = Store(settings)
+    ingest_paths(store, [ROOT / "seeds"])
+    backend = open_backend(settings, backend_name)
+    try:
+        report = run_eval(Answerer(store, backend), load_gold(ids=load_subset(subset) if subset else None))
+    finally:
+        backend.close()
+    write_reports(report)
+    _REPORT["latest"] = report
+    return report
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Print where each metric stands, whatever the outcome."""
+    report = _REPORT.get("latest")
+    if report is None:
+        return
+    limits = thresholds_for(report.backend)
+    terminalreporter.section(f"rag evals: {report.backend} ({report.model}), {report.questions} questions")
+    for metric, value in report.metrics.items():
+        limit = limits.get(metric)
+        terminalreporter.write_line(f"{metric:24} {value:>9}" + (f"   threshold {limit}" if limit is not None else ""))
+    failing = report.failing()
+    terminalreporter.write_line(f"{report.questions - len(failing)}/{report.questions} questions pass; "
+                                f"reports in evals/reports/{report.backend}-latest.md and .json")

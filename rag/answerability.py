@@ -1,0 +1,69 @@
+"""Cheap checks that a question can be answered from the retrieved text at all.
+
+- Names: a name the question asks about (China, the Super Bowl) that appears nowhere in the
+  retrieved chunks means the articles do not cover it, however similar the rest sounds.
+- Answer type: "how many" wants a number, "when" a date or time, "who" a name; a sentence
+  without one does not answer the question, however close its topic.
+"""
+
+from __future__ import annotations
+
+import re
+
+_QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "do",
+                   "is", "are", "was", "were", "will", "would", "could", "can", "has", "have", "in", "on", "and",
+                   "besides", "apart", "under", "over", "after", "before", "according", "i", "the", "a",
+                   # Calendar words are not subjects: articles say "this month", "on Wednesday".
+                   "january", "february", "march", "april", "may", "june", "july", "august", "september",
+                   "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
+                   "saturday", "sunday"}
+_NAME = re.compile(r"\b[A-Z][\w’'-]*[a-z][\w’'-]*")
+_NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty "
+                 "hundred hundreds thousand thousands million millions billion billions dozen dozens").split()
+_HAS_NUMBER = re.compile(r"\d|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.I)
+_HAS_DATE = re.compile(
+    r"\b(?:\d{4}|\d{1,2}:\d{2}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|"
+    r"april|may|june|july|august|september|october|november|december|yesterday|today|tomorrow|tonight|"
+    r"overnight|last (?:week|month|year)|next (?:week|month|year)|\d+ (?:days?|weeks?|months?|years?|hours?|minutes?))\b",
+    re.I,
+)
+
+
+def question_names(question: str) -> list[str]:
+    """Capitalised words of the question that name something (not its first word or question words)."""
+    names = []
+    for match in _NAME.finditer(question):
+        word = match.group(0).rstrip("’'s").rstrip("’'")
+        if match.start() == 0 or word.lower() in _QUESTION_WORDS:
+            continue
+        names.append(word)
+    return names
+
+
+def missing_names(question: str, texts: list[str]) -> list[str]:
+    """Names in the question that occur in none of the texts (a prefix counts: Crimea ~ Crimean)."""
+    words = set(re.findall(r"[a-z0-9]+", " ".join(texts).lower()))
+    missing = []
+    for name in question_names(question):
+        key = re.sub(r"[^a-z0-9]", "", name.lower())
+        if key and not any(w.startswith(key) or key.startswith(w) and len(w) >= 4 for w in words):
+            missing.append(name)
+    return missing
+
+
+def expected_answer_type(question: str) -> str | None:
+    """number, date or None (anything) for what the question asks."""
+    q = question.lower()
+    if re.search(r"\bhow (?:many|much)\b|\bwhat (?:number|percentage|amount)\b", q):
+        return "number"
+    if re.search(r"^\s*when\b|\bwhat (?:exact )?(?:date|day|time|year|month)\b|\bon what date\b", q):
+        return "date"
+    return None
+
+
+def has_answer_type(sentence: str, kind: str | None) -> bool:
+    if kind == "number":
+        return bool(_HAS_NUMBER.search(sentence))
+    if kind == "date":
+        return bool(_HAS_DATE.search(sentence))
+    return True
