@@ -9,6 +9,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field
 
+from rag.errors import InputError
+
 SIDECAR_NAME = "sources.yaml"
 TEXT_SUFFIXES = {".txt", ".md"}
 _WIRES = {"AP": "Associated Press", "AFP": "Agence France-Presse", "Reuters": "Reuters"}
@@ -65,8 +67,18 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     match = re.match(r"---\n(.*?)\n---\n", text, re.S)
     if not match:
         return {}, text
-    data = yaml.safe_load(match.group(1)) or {}
+    data = _yaml(match.group(1), "front matter")
     return (data if isinstance(data, dict) else {}), text[match.end() :]
+
+
+def _yaml(source: str, where: str) -> object:
+    """Parsed YAML, or an InputError saying in one line where it is broken."""
+    try:
+        return yaml.safe_load(source) or {}
+    except (yaml.YAMLError, ValueError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InputError(f"{where} is not valid YAML{at}", hint="fix or remove it") from None
 
 
 def _looks_like_headline(line: str) -> bool:
@@ -100,8 +112,8 @@ def load_sidecar(folder: Path) -> dict[str, dict]:
     path = folder / SIDECAR_NAME
     if not path.is_file():
         return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {str(k): v for k, v in data.items() if isinstance(v, dict)}
+    data = _yaml(path.read_text(encoding="utf-8"), str(path))
+    return {str(k): v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
 
 
 def merge_meta(parsed: ArticleMeta, *overrides: dict) -> ArticleMeta:

@@ -216,6 +216,54 @@ class Catalog:
                 "DELETE FROM embedded WHERE article_id = ? AND collection = ?", [(a, collection) for a in article_ids]
             )
 
+    # --- consistency checks (rag.doctor) ----------------------------------------------------
+    def orphan_chunk_ids(self) -> list[str]:
+        """Chunks whose article row is gone."""
+        sql = "SELECT id FROM chunks WHERE article_id NOT IN (SELECT id FROM articles) ORDER BY id"
+        return [r[0] for r in self.db.execute(sql)]
+
+    def fts_differences(self) -> tuple[list[str], list[int], list[str]]:
+        """(chunk ids without a lexical row, lexical rowids without a chunk, chunk ids whose lexical text differs)."""
+        missing = [r[0] for r in self.db.execute(
+            "SELECT id FROM chunks WHERE rowid NOT IN (SELECT rowid FROM chunks_fts) ORDER BY id")]
+        stale = [r[0] for r in self.db.execute(
+            "SELECT rowid FROM chunks_fts WHERE rowid NOT IN (SELECT rowid FROM chunks) ORDER BY rowid")]
+        differ = [r[0] for r in self.db.execute(
+            "SELECT c.id FROM chunks c JOIN chunks_fts f ON f.rowid = c.rowid WHERE f.text != c.text ORDER BY c.id")]
+        return missing, stale, differ
+
+    def rebuild_fts(self) -> None:
+        """Rewrite the lexical index from the chunks table, in one transaction."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM chunks_fts")
+            db.execute("INSERT INTO chunks_fts(rowid, text) SELECT rowid, text FROM chunks")
+
+    def dangling_links(self) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]:
+        """(paths, duplicate links, embedded records) that name an article the catalog no longer has."""
+        paths = [r[0] for r in self.db.execute(
+            "SELECT path FROM paths WHERE article_id NOT IN (SELECT id FROM articles) ORDER BY path")]
+        duplicates = [(r[0], r[1]) for r in self.db.execute(
+            "SELECT article_id, original_id FROM duplicates WHERE article_id NOT IN (SELECT id FROM articles) "
+            "OR original_id NOT IN (SELECT id FROM articles) ORDER BY article_id, original_id")]
+        embedded = [(r[0], r[1]) for r in self.db.execute(
+            "SELECT article_id, collection FROM embedded WHERE article_id NOT IN (SELECT id FROM articles) "
+            "ORDER BY article_id, collection")]
+        return paths, duplicates, embedded
+
+    def drop_dangling(self) -> None:
+        """Delete chunks (with their lexical rows), paths, duplicate links and embedded records of missing articles."""
+        gone = "NOT IN (SELECT id FROM articles)"
+        with self.transaction() as db:
+            db.execute(f"DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE article_id {gone})")
+            db.execute(f"DELETE FROM chunks WHERE article_id {gone}")
+            db.execute(f"DELETE FROM paths WHERE article_id {gone}")
+            db.execute(f"DELETE FROM duplicates WHERE article_id {gone} OR original_id {gone}")
+            db.execute(f"DELETE FROM embedded WHERE article_id {gone}")
+
+    def embedded_ids(self, collection: str) -> set[str]:
+        """Articles recorded as embedded in a collection."""
+        return {r[0] for r in self.db.execute("SELECT article_id FROM embedded WHERE collection = ?", (collection,))}
+
 
 def _article(row: sqlite3.Row) -> Article:
     meta = ArticleMeta(**{f: row[f] for f in _META_FIELDS})

@@ -33,30 +33,34 @@ def _split_long(text: str, span: Span, counter: TokenCounter, max_tokens: int) -
 def chunk_text(
     article_id: str, text: str, counter: TokenCounter, max_tokens: int, overlap: int
 ) -> list[Chunk]:
-    """Greedily pack whole sentences up to `max_tokens`, repeating up to `overlap` tokens."""
-    units: list[tuple[Span, int]] = []
+    """Greedily pack whole sentences up to `max_tokens`, repeating up to `overlap` tokens.
+
+    Sizes are counted on the chunk's exact text, whitespace between sentences included.
+    """
+    units: list[Span] = []
     for sentence in split_sentences(text):
-        for span in _split_long(text, sentence, counter, max_tokens):
-            units.append((span, counter.count(text[span.start : span.end])))
+        units.extend(_split_long(text, sentence, counter, max_tokens))
+
+    def tokens(a: int, b: int) -> int:  # tokens of units a..b inclusive, as they stand in the text
+        return counter.count(text[units[a].start : units[b].end])
+
     chunks: list[Chunk] = []
     first = 0
     while first < len(units):
-        last, used = first, units[first][1]
-        while last + 1 < len(units) and used + units[last + 1][1] <= max_tokens:
+        last = first
+        while last + 1 < len(units) and tokens(first, last + 1) <= max_tokens:
             last += 1
-            used += units[last][1]
-        start, end = units[first][0].start, units[last][0].end
+        start, end = units[first].start, units[last].end
         index = len(chunks)
-        chunks.append(
-            Chunk(id=f"{article_id}:{index}", article_id=article_id, index=index, start=start, end=end,
-                  text=text[start:end])
-        )
+        chunks.append(Chunk(id=f"{article_id}:{index}", article_id=article_id, index=index, start=start, end=end,
+                            text=text[start:end]))
         if last + 1 >= len(units):
             break
-        # Step back over trailing sentences that fit in the overlap, but always advance.
-        next_first, carried = last + 1, 0
-        while next_first - 1 > first and carried + units[next_first - 1][1] <= overlap:
+        # Step back over trailing sentences that fit in the overlap, as long as the next chunk can
+        # still take the first new sentence: every chunk must reach past the previous one.
+        next_first = last + 1
+        while (next_first - 1 > first and tokens(next_first - 1, last) <= overlap
+               and tokens(next_first - 1, last + 1) <= max_tokens):
             next_first -= 1
-            carried += units[next_first][1]
         first = next_first
     return chunks

@@ -40,7 +40,8 @@ def run_safely(fn):
     try:
         return fn()
     except RagError as exc:
-        err.print(f"[red]error:[/red] {exc.message}" + (f" [dim]({exc.hint})[/dim]" if exc.hint else ""))
+        err.print(f"[red]error:[/red] {escape(exc.message)}" + (f" [dim]({escape(exc.hint)})[/dim]" if exc.hint else ""),
+                  soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/yellow]")
@@ -80,11 +81,11 @@ def _print_ingest(report) -> None:
         counts[f.status] = counts.get(f.status, 0) + 1
     for f in report.files:
         if f.status == "failed":
-            out.print(f"[red]failed[/red]  {f.path}: {f.reason}")
+            out.print(f"[red]failed[/red]  {escape(f.path)}: {escape(f.reason or '')}", soft_wrap=True)
         elif f.status in ("new", "changed"):
-            out.print(f"[green]{f.status:8}[/green]{f.path} ({f.chunks} chunks)")
+            out.print(f"[green]{f.status:8}[/green]{escape(f.path)} ({f.chunks} chunks)", soft_wrap=True)
         elif f.status == "duplicate":
-            out.print(f"[yellow]skipped[/yellow] {f.path}: {f.reason}")
+            out.print(f"[yellow]skipped[/yellow] {escape(f.path)}: {escape(f.reason or '')}", soft_wrap=True)
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     out.print(f"{report.new_chunks} new chunks ({summary or 'no files'}); store: {report.total_articles} articles, "
               f"{report.total_chunks} chunks" + (f"; {report.removed_articles} replaced" if report.removed_articles else ""))
@@ -289,6 +290,28 @@ def eval_command(backend: BackendOption = None,
             out.print(f"now passing: {', '.join(fixed) or 'none'}; now failing: {', '.join(broken) or 'none'}")
         if update_baseline:
             out.print(f"baseline written: {write_baseline(report)}")
+
+    run_safely(work)
+
+
+@app.command()
+def doctor(fix: Annotated[bool, typer.Option("--fix", help="Repair what is found.")] = False,
+           json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Check that the catalog, keyword index and vectors agree; --fix repairs them."""
+    from rag.doctor import check, repair
+    from rag.locking import write_lock
+
+    def work() -> None:
+        store = _store()
+        with write_lock(store.settings.data_dir):
+            report = repair(store) if fix else check(store)
+        if json_out:
+            print(report.model_dump_json(indent=2))
+        else:
+            for line in report.lines():
+                out.print(line, soft_wrap=True, highlight=False)
+        if not report.clean:
+            raise typer.Exit(1)
 
     run_safely(work)
 

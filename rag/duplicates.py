@@ -31,11 +31,16 @@ class SentenceVectors:
     def get(self, article: Article) -> np.ndarray:
         path = self.folder / f"{article.id}.npy"
         if path.exists():
-            return np.load(path)
+            try:
+                return np.load(path)
+            except (ValueError, OSError, EOFError):
+                path.unlink(missing_ok=True)  # torn by an older version: recompute
         sentences = [article.text[s.start : s.end] for s in split_sentences(article.text)]
         sentences = [s for s in sentences if len(s.split()) >= MIN_WORDS]
         vectors = as_array(self.embeddings, sentences) if sentences else np.zeros((0, 1), dtype=np.float32)
-        np.save(path, vectors)
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, vectors)
+        tmp.replace(path)  # a kill mid-write must not leave a torn cache file behind
         return vectors
 
     def forget(self, article_id: str) -> None:

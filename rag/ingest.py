@@ -58,7 +58,12 @@ def ingest_paths(store: Store, paths: list[Path], progress: Progress | None = No
         try:
             folder = path.parent
             if folder not in sidecars:
-                sidecars[folder] = load_sidecar(folder)
+                try:
+                    sidecars[folder] = load_sidecar(folder)
+                except InputError as exc:
+                    sidecars[folder] = {"__error__": exc}
+            if "__error__" in sidecars[folder]:
+                raise sidecars[folder]["__error__"]
             article = build_article(path.resolve(), read_article_text(path, max_bytes), sidecars[folder].get(path.name))
         except InputError as exc:
             result.reason = exc.message
