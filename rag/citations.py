@@ -90,18 +90,37 @@ def numbers(text: str) -> set[str]:
     return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
+_NAME = re.compile(r"\b[A-Z][\w’'-]*[a-z]")
+_STARTERS = set("during according meanwhile however despite after before while when since as if yes no "
+                "both all some many most one two three first last mr mrs ms president".split())
+
+
+def names(text: str) -> set[str]:
+    """Capitalised words that name people, places or bodies (not sentence starters like 'During')."""
+    found = {m.group(0).lower() for m in _NAME.finditer(text)}
+    found = {re.sub(r"[’']s$", "", n) for n in found}
+    return {n for n in found if n not in _STOPWORDS and n not in _STARTERS}
+
+
+def _mentions(name: str, words: set[str]) -> bool:
+    return any(w.startswith(name) or (name.startswith(w) and len(w) >= 4) for w in words)
+
+
 def is_supported(claim: str, evidence: list[str], claim_vector: np.ndarray, evidence_vectors: np.ndarray,
                  question: str = "", min_similarity: float = 0.5, max_novel: float = 0.5) -> bool:
     """Whether the cited evidence backs the claim.
 
-    Every number in the claim must appear in the evidence; the claim must be close in meaning to
-    one cited sentence; and most of its content words must come from the evidence (or the question,
-    which the answer may echo).
+    Every number and every name in the claim must appear in the evidence (or the question, which
+    the answer may echo); the claim must be close in meaning to one cited sentence; and most of its
+    content words must come from the evidence or the question.
     """
     if not evidence:
         return False
     joined = " ".join(evidence)
     if not numbers(claim) <= numbers(joined) | numbers(question):
+        return False
+    known = set(_WORD.findall(normalise(joined + " " + question).lower()))
+    if not all(_mentions(name, known) for name in names(claim)):
         return False
     if float(np.max(evidence_vectors @ claim_vector)) < min_similarity:
         return False

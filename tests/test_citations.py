@@ -37,3 +37,12 @@ def test_support_needs_the_numbers_and_the_words_of_the_claim():
     assert not is_supported("Trump declared the war over and praised the generals.", evidence, near, vectors)
     assert not is_supported("The sides swapped 175 prisoners.", evidence, _unit([0, 1]), vectors)
     assert not is_supported("The sides swapped 175 prisoners.", [], near, vectors[:0])
+
+
+def test_a_name_the_evidence_never_mentions_makes_the_claim_unsupported():
+    evidence = ["The Kremlin says Kyiv isn't upholding its end of the bargain."]
+    near, vectors = _unit([1, 0.1]), np.array([_unit([1, 0])])
+    assert is_supported("The Kremlin says Kyiv isn't upholding its end.", evidence, near, vectors)
+    assert not is_supported("Peskov says Kyiv isn't upholding its end.", evidence, near, vectors)
+    assert is_supported("Peskov says Kyiv isn't upholding its end.", evidence, near, vectors,
+                        question="What did Peskov say about Kyiv?")
