@@ -9,9 +9,7 @@ import pytest
 
 from rag.settings import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
-AP, SUMMARY, AP_TRANSLATION, NYT, NOTUS = sorted(p.name for p in SEEDS.glob("*.txt"))
+from support import SEEDS, make_store
 
 
 @pytest.fixture(autouse=True)
@@ -40,12 +38,6 @@ def seeds_copy(tmp_path: Path) -> Path:
     return target
 
 
-def make_store(data_dir: Path, embeddings, **settings):
-    from rag.store import Store
-
-    return Store(Settings(data_dir=data_dir, **settings), embeddings=embeddings)
-
-
 @pytest.fixture(scope="session")
 def seeded_store(tmp_path_factory: pytest.TempPathFactory, embeddings):
     """A real Chroma + catalog with the five seed articles ingested (read-only for tests)."""
@@ -54,7 +46,3 @@ def seeded_store(tmp_path_factory: pytest.TempPathFactory, embeddings):
     store = make_store(tmp_path_factory.mktemp("seeded"), embeddings)
     ingest_paths(store, [SEEDS])
     return store
-
-
-def article_id_of(store, file_name: str) -> str:
-    return next(a.id for a in store.catalog.articles() if Path(a.path).name == file_name)

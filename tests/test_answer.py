@@ -10,7 +10,7 @@ from rag.condense import Turn, condense
 from rag.models import Backend, open_backend
 from rag.phrases import NOT_IN_ARTICLES
 
-from conftest import AP, AP_TRANSLATION, article_id_of
+from support import AP, AP_TRANSLATION, article_id_of
 from fakes import ScriptedChatModel, StubOpenAIServer, cite_first_matching
 
 

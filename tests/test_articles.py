@@ -2,7 +2,7 @@ from pathlib import Path
 
 from rag.articles import build_article, content_id, load_sidecar, parse_metadata
 
-from conftest import AP, NOTUS, SEEDS, SUMMARY, AP_TRANSLATION
+from support import AP, NOTUS, SEEDS, SUMMARY, AP_TRANSLATION
 
 
 def seed(name: str):

@@ -15,7 +15,7 @@ from rag.ingest import ingest_paths
 from rag.local_model import free_port
 from rag.retrieval import HybridRetriever
 
-from conftest import SEEDS, make_store
+from support import SEEDS, make_store
 
 pytestmark = pytest.mark.server
 

@@ -7,7 +7,7 @@ from rag.chunking import chunk_text
 from rag.settings import Settings
 from rag.tokens import TokenCounter, get_encoding
 
-from conftest import SEEDS
+from support import SEEDS
 
 
 @pytest.fixture(scope="module")

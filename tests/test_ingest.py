@@ -4,7 +4,7 @@ from pathlib import Path
 
 from rag.ingest import forget, ingest_paths
 
-from conftest import AP, AP_TRANSLATION, SEEDS, article_id_of, make_store
+from support import AP, AP_TRANSLATION, SEEDS, article_id_of, make_store
 
 
 def test_seeds_ingest_into_five_articles_with_chunks_in_both_indexes(seeded_store):

@@ -10,7 +10,7 @@ from rag.local_model import LocalServer, ensure_model
 from rag.models import Backend, _chat_openai, open_backend
 from rag.settings import Settings
 
-from conftest import AP, NYT, article_id_of
+from support import AP, NYT, article_id_of
 
 pytestmark = pytest.mark.local_model
 

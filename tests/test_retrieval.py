@@ -2,7 +2,7 @@
 
 from rag.retrieval import HybridRetriever, SearchFilters, reciprocal_rank_fusion
 
-from conftest import AP, AP_TRANSLATION, NYT, article_id_of
+from support import AP, AP_TRANSLATION, NYT, article_id_of
 
 
 def test_rrf_rewards_items_both_rankings_agree_on():

@@ -11,7 +11,7 @@ import sys
 from contextlib import closing
 from pathlib import Path
 
-from conftest import ROOT, SEEDS
+from support import ROOT, SEEDS
 
 
 def variant_corpus(folder: Path, per_seed: int = 6, exact_copies: int = 3) -> list[Path]:

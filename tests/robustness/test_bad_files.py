@@ -24,7 +24,7 @@ from rag.cli import app
 from rag.reading import read_article_text
 from rag.retrieval import HybridRetriever
 
-from conftest import SEEDS, make_store
+from support import SEEDS, make_store
 
 LATIN1 = "Le café de la gare a rouvert à Genève.\nLes habitués ont salué la décision du maire.\n"
 UTF16 = "Un café à Tōkyō (東京) a ouvert ses portes.\nLa file d'attente était longue, même à l'aube.\n"

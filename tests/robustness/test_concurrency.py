@@ -17,7 +17,7 @@ from rag.ingest import ingest_paths
 from rag.locking import write_lock
 from rag.retrieval import HybridRetriever
 
-from conftest import make_store
+from support import make_store
 from corpus import committed_articles, start_rag, variant_corpus
 
 FAST = 5.0  # seconds: "fails fast" means it does not wait for the lock holder

@@ -16,7 +16,7 @@ from rag.ingest import ingest_paths, sentence_vectors
 from rag.reading import read_article_text
 from rag.retrieval import HybridRetriever
 
-from conftest import make_store
+from support import make_store
 from corpus import committed_articles, start_rag, variant_corpus
 
 KILL_AFTER = 10  # articles committed before the kill: part-way through a run of 40
