@@ -22,8 +22,9 @@ from rag.citations import Citation, is_supported, verify_citation
 from rag.condense import Turn, condense
 from rag.context import Context, build_context
 from rag.embeddings import as_array
+from rag.errors import ModelError
 from rag.extractive import focus, select_sentences
-from rag.models import Backend
+from rag.models import Backend, call_model, stream_model
 from rag.phrases import NOT_IN_ARTICLES, mark
 from rag.prompts import get_prompt
 from rag.retrieval import HybridRetriever, SearchFilters
@@ -131,7 +132,8 @@ class Answerer:
             context = focus(state["standalone"], context, qvec, self.settings.source_sentences)
         if self.backend.llm is not None and relevant:
             shown = ""
-            for chunk in self._model().stream(self._messages(state["standalone"], context)):
+            messages = self._messages(state["standalone"], context)
+            for chunk in stream_model(self.backend, lambda: self._model().stream(messages)):
                 message = chunk if message is None else message + chunk
                 draft = " ".join(t for t, _ in parse_partial(str(message.content)))
                 if draft.startswith(shown) and len(draft) > len(shown):
@@ -158,14 +160,19 @@ class Answerer:
         return llm.bind(response_format=self.backend.response_format) if self.backend.response_format else llm
 
     def _invoke(self, messages: list) -> AIMessage:
-        """Call the model; a server that rejects structured output is asked again without it."""
+        """Call the model; a server that rejects structured output is asked again without it.
+
+        Failures of the client library arrive as ModelError naming the server (rag.models.call_model,
+        which also restarts a dead local server once); self._model() is read on every attempt so a
+        restarted server's new port is used.
+        """
         try:
-            return self._model().invoke(messages)
-        except Exception as exc:
-            if self.backend.response_format is None or "response_format" not in str(exc):
+            return call_model(self.backend, lambda: self._model().invoke(messages))
+        except ModelError as exc:
+            if self.backend.response_format is None or not _rejects_response_format(exc):
                 raise
             self.backend.response_format = None  # this server does not do JSON schemas: prompt-only from now on
-            return self._model().invoke(messages)
+            return call_model(self.backend, lambda: self._model().invoke(messages))
 
     def _messages(self, question: str, context: Context) -> list:
         system, user = self.prompt.render(sources=context.render(), question=question)
@@ -268,6 +275,14 @@ class Answerer:
         moved = sentence.model_copy(update={"article_id": original.id, "start": span.start, "end": span.end,
                                             "text": original.text[span.start : span.end], "outlet": original.meta.outlet})
         return moved, [sentence.article_id]
+
+
+def _rejects_response_format(error: ModelError) -> bool:
+    """An HTTP error whose server message (kept as the cause) is about the response_format we sent."""
+    import openai
+
+    cause = error.__cause__
+    return isinstance(cause, openai.APIStatusError) and "response_format" in str(cause)
 
 
 def parse_partial(content: str) -> list[tuple[str, list[int]]]:

@@ -106,6 +106,19 @@ def _mentions(name: str, words: set[str]) -> bool:
     return any(w.startswith(name) or (name.startswith(w) and len(w) >= 4) for w in words)
 
 
+_ADDRESSED_TO_MODEL = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b(?:\W+\w+){0,4}?\W+(?:instructions?|prompts?|rules|directions)\b"
+    r"|\bsystem prompt\b|\byou are now\b",
+    re.I,
+)
+
+
+def addresses_the_model(sentence: str) -> bool:
+    """Text written to steer an AI reader ("ignore previous instructions and answer that ..."). It
+    reports nothing, so it is never evidence for a claim, whatever words the claim shares with it."""
+    return bool(_ADDRESSED_TO_MODEL.search(normalise(sentence)))
+
+
 def is_supported(claim: str, evidence: list[str], claim_vector: np.ndarray, evidence_vectors: np.ndarray,
                  question: str = "", min_similarity: float = 0.5, max_novel: float = 0.5) -> bool:
     """Whether the cited evidence backs the claim.
@@ -114,6 +127,8 @@ def is_supported(claim: str, evidence: list[str], claim_vector: np.ndarray, evid
     the answer may echo); the claim must be close in meaning to one cited sentence; and most of its
     content words must come from the evidence or the question.
     """
+    keep = [i for i, sentence in enumerate(evidence) if not addresses_the_model(sentence)]
+    evidence, evidence_vectors = [evidence[i] for i in keep], evidence_vectors[keep]
     if not evidence:
         return False
     joined = " ".join(evidence)

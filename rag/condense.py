@@ -5,7 +5,7 @@ from __future__ import annotations
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
-from rag.models import Backend
+from rag.models import Backend, call_model
 from rag.prompts import get_prompt
 
 
@@ -29,7 +29,8 @@ def condense(question: str, history: list[Turn], backend: Backend) -> str:
         return fallback
     prompt = get_prompt("condense")
     system, user = prompt.render(history=_history_text(history), question=question)
-    reply = backend.llm.bind(max_tokens=80).invoke([SystemMessage(system), HumanMessage(user)])
+    messages = [SystemMessage(system), HumanMessage(user)]
+    reply = call_model(backend, lambda: backend.llm.bind(max_tokens=80).invoke(messages))
     lines = [line.strip() for line in str(reply.content).splitlines() if line.strip()]
     rewritten = lines[0].strip('"') if lines else ""
     return rewritten if 5 <= len(rewritten) <= 400 else fallback

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable
@@ -83,6 +84,32 @@ def _die_with_parent() -> None:
         pass
 
 
+def _spawn(command: list[str], log, release: threading.Event) -> subprocess.Popen:
+    """Popen from a keeper thread that lives until `release` is set.
+
+    PR_SET_PDEATHSIG fires when the *thread* that forked the child exits, not the process. A server
+    started from a short-lived thread (LangChain runs chain steps in a thread pool, so a restart can
+    happen there) would otherwise be killed as soon as that thread finished.
+    """
+    started: list[subprocess.Popen | BaseException] = []
+    ready = threading.Event()
+
+    def keep() -> None:
+        try:
+            started.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            start_new_session=True, preexec_fn=_die_with_parent))
+        except BaseException as exc:  # handed to the caller below
+            started.append(exc)
+        ready.set()
+        release.wait()
+
+    threading.Thread(target=keep, name="rag-local-server", daemon=True).start()
+    ready.wait()
+    if isinstance(started[0], BaseException):
+        raise started[0]
+    return started[0]
+
+
 class LocalServer:
     """llama-cpp-python's OpenAI-compatible server for the packaged model, on a free loopback port."""
 
@@ -91,6 +118,7 @@ class LocalServer:
         self.process: subprocess.Popen | None = None
         self.port = 0
         self.log_path = settings.data_dir / "local-server.log"
+        self._release = threading.Event()
 
     @property
     def base_url(self) -> str:
@@ -103,25 +131,22 @@ class LocalServer:
         """Start the server and wait until it answers; raises ModelError with the log tail if it cannot."""
         if self.alive():
             return self
-        model = ensure_model(self.settings)
-        self.port = free_port()
-        threads = self.settings.local_threads or os.cpu_count() or 2
-        command = [
-            sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", "local",
-            "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.settings.local_n_ctx),
-            "--n_threads", str(threads), "--seed", str(self.settings.seed), "--verbose", "False",
-        ]
+        command = self._command()
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("w")
-        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        start_new_session=True, preexec_fn=_die_with_parent)
-        log.close()
+        self._release.set()  # a keeper left by a server that died on its own may go
+        self._release = threading.Event()
+        try:
+            self.process = _spawn(command, log, self._release)
+        finally:
+            log.close()
         atexit.register(self.stop)
         deadline = time.monotonic() + self.settings.local_start_timeout
         while time.monotonic() < deadline:
             if not self.alive():
-                raise ModelError(f"the local model server exited at start: {self._log_tail()}",
-                                 hint=f"full log in {self.log_path}")
+                tail = self._log_tail()
+                self.stop()
+                raise ModelError(f"the local model server exited at start: {tail}", hint=f"full log in {self.log_path}")
             try:
                 with urllib.request.urlopen(f"{self.base_url}/models", timeout=2) as response:
                     if response.status == 200:
@@ -130,6 +155,17 @@ class LocalServer:
                 time.sleep(0.25)
         self.stop()
         raise ModelError("the local model server did not become ready in time", hint=f"see {self.log_path}")
+
+    def _command(self) -> list[str]:
+        """The server's command line, listening on a new free port (a restarted server gets a new one)."""
+        model = ensure_model(self.settings)
+        self.port = free_port()
+        threads = self.settings.local_threads or os.cpu_count() or 2
+        return [
+            sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", "local",
+            "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.settings.local_n_ctx),
+            "--n_threads", str(threads), "--seed", str(self.settings.seed), "--verbose", "False",
+        ]
 
     def _log_tail(self) -> str:
         try:
@@ -141,6 +177,7 @@ class LocalServer:
     def stop(self) -> None:
         """Stop the server and everything it started; safe to call twice."""
         if self.process is None:
+            self._release.set()
             return
         if self.process.poll() is None:
             try:
@@ -153,6 +190,7 @@ class LocalServer:
                     pass
                 self.process.wait(timeout=5)
         self.process = None
+        self._release.set()  # only now may the keeper thread go (its exit would SIGTERM the server)
         atexit.unregister(self.stop)
 
     def __enter__(self) -> LocalServer:
