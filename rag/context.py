@@ -52,6 +52,16 @@ class Context(BaseModel):
         return "\n\n".join(blocks)
 
 
+def sentence_vectors(store: Store, sentences: list[SourceSentence]) -> np.ndarray:
+    """Embeddings of article sentences, computed once per store and reused by later questions."""
+    cache = store.sentence_vector_cache
+    missing = [s for s in sentences if (s.article_id, s.start, s.end) not in cache]
+    if missing:
+        for s, vector in zip(missing, as_array(store.embeddings, [s.text for s in missing])):
+            cache[(s.article_id, s.start, s.end)] = vector
+    return np.array([cache[(s.article_id, s.start, s.end)] for s in sentences], dtype=np.float32)
+
+
 def build_context(store: Store, docs: list[Document], counter: TokenCounter, budget: int,
                   duplicate_similarity: float) -> Context:
     """Sentences of the retrieved chunks, best chunk first, skipping repeats and translated copies.
@@ -79,7 +89,7 @@ def build_context(store: Store, docs: list[Document], counter: TokenCounter, bud
             ))
     if not candidates:
         return Context(sentences=[], vectors=np.zeros((0, 384), dtype=np.float32))
-    vectors = as_array(store.embeddings, [c.text for c in candidates])
+    vectors = sentence_vectors(store, candidates)
     keep: list[int] = []
     used = 0
     for i, c in enumerate(candidates):

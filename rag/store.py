@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import cached_property
 
+import numpy as np
+
 from langchain_core.embeddings import Embeddings
 
 from rag.articles import Article
@@ -23,6 +25,8 @@ class Store:
         self.settings = settings
         self.catalog = Catalog(settings.data_dir / "catalog.sqlite")
         self._embeddings = embeddings
+        # (article id, start, end) -> sentence embedding. Ids are content hashes, so entries never go stale.
+        self.sentence_vector_cache: dict[tuple[str, int, int], np.ndarray] = {}
 
     @cached_property
     def embeddings(self) -> Embeddings:
