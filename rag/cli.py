@@ -225,17 +225,64 @@ def chat(backend: BackendOption = None) -> None:
                 if not question:
                     break
                 answer = None
-                for piece in answerer.stream(question, history):
-                    if isinstance(piece, Answer):
-                        answer = piece
-                    else:
-                        out.print(f"[dim]{escape(piece)}[/dim]", end="", highlight=False)
+                try:
+                    for piece in answerer.stream(question, history):
+                        if isinstance(piece, Answer):
+                            answer = piece
+                        else:
+                            out.print(f"[dim]{escape(piece)}[/dim]", end="", highlight=False)
+                except RagError as exc:
+                    if not exc.retryable:
+                        raise
+                    err.print(f"\n[red]error:[/red] {escape(str(exc))} [dim](ask again to retry)[/dim]", soft_wrap=True)
+                    continue
                 out.print()
                 if answer is not None:
                     print_answer(out, answer)
                     history.append(Turn(question=question, answer=answer.answer))
         finally:
             answerer.backend.close()
+
+    run_safely(work)
+
+
+@app.command()
+def brief(topic: Annotated[Optional[str], typer.Option("--topic", help="Focus on a topic (retrieves first).")] = None,
+          since: Annotated[Optional[str], typer.Option(help="Only articles dated on/after (YYYY-MM-DD).")] = None,
+          outlet: Annotated[Optional[list[str]], typer.Option("--outlet", help="Only these outlets.")] = None,
+          backend: BackendOption = None,
+          json_out: Annotated[bool, typer.Option("--json", help="Print the briefing as JSON.")] = False,
+          out_file: Annotated[Optional[Path], typer.Option("--out", help="Also write the markdown to this file.")] = None,
+          ) -> None:
+    """A cited briefing over the ingested articles: key points, what outlets corroborate, where they differ."""
+    from rich.markdown import Markdown
+
+    from rag.briefing import Briefer
+    from rag.errors import InputError
+    from rag.models import open_backend
+    from rag.retrieval import SearchFilters
+
+    def work() -> None:
+        store = _store()
+        if store.catalog.count_chunks() == 0:
+            raise RagError("the store is empty", hint="run `rag ingest` first")
+        with err.status(f"starting the {backend or 'default'} backend..."):
+            chat_backend = open_backend(store.settings, backend)
+        try:
+            with err.status("writing the briefing..."):
+                briefing = Briefer(store, chat_backend).brief(topic, SearchFilters(outlets=outlet, since=since))
+        finally:
+            chat_backend.close()
+        markdown = briefing.markdown()
+        if out_file is not None:
+            try:
+                out_file.write_text(markdown, encoding="utf-8")
+            except OSError as exc:
+                raise InputError(f"cannot write {out_file}: {exc.strerror}", hint="check the path") from None
+        if json_out:
+            print(json.dumps(briefing.public(), ensure_ascii=False))
+        else:
+            out.print(Markdown(markdown))
 
     run_safely(work)
 

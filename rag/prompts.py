@@ -23,6 +23,9 @@ SHARED = {"not_in_articles": NOT_IN_ARTICLES}
 PROMPT_VARIABLES: dict[str, frozenset[str]] = {
     "answer": frozenset({"sources", "question"}),
     "condense": frozenset({"history", "question"}),
+    "brief_shorten": frozenset({"sentences"}),
+    "brief_titles": frozenset({"sentences"}),
+    "brief_headline": frozenset({"points"}),
 }
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from rag.settings import Settings
 
 from support import SEEDS, make_store
 

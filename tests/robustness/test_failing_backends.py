@@ -14,7 +14,6 @@ import socket
 import threading
 import time
 
-import openai
 import pytest
 from langchain_core.messages import HumanMessage
 from pydantic import SecretStr

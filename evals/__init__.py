@@ -1,0 +1,1 @@
+"""The eval suite (a package only so its test modules never clash by name with those in tests/)."""
