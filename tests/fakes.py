@@ -47,6 +47,16 @@ def cite_first_matching(word: str) -> Callable[[str], str]:
     return reply
 
 
+def send_json(handler: BaseHTTPRequestHandler, code: int, payload: dict) -> None:
+    """Answer an HTTP request with a JSON body."""
+    data = json.dumps(payload).encode()
+    handler.send_response(code)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 class StubOpenAIServer:
     """An OpenAI-compatible /v1/chat/completions on 127.0.0.1 that records requests.
 
@@ -82,12 +92,7 @@ class StubOpenAIServer:
                 })
 
             def _send(self, code: int, payload: dict) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, code, payload)
 
         self.status = status
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

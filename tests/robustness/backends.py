@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for fakes when run as a script
 
-from fakes import source_lines  # noqa: E402
+from fakes import send_json, source_lines  # noqa: E402
 
 from rag.local_model import LocalServer, free_port  # noqa: E402
 
@@ -127,12 +127,7 @@ class ScriptedServer:
                 self.close_connection = True
 
             def _send(self, code: int, payload: dict) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, code, payload)
 
         return Handler
 
