@@ -125,11 +125,9 @@ class Answerer:
         started = time.perf_counter()
         state = {"question": question, "history": history or []}
         state["standalone"] = condense(question, state["history"], self.backend)
-        context = self._context(self.retriever.invoke(state["standalone"]))
+        retrieved = self._context(self.retriever.invoke(state["standalone"]))
+        context, relevant, qvec = self._prepare(state["standalone"], retrieved)
         message = None
-        relevant, qvec = self._relevant(state["standalone"], context)
-        if self.backend.llm is not None:
-            context = focus(state["standalone"], context, qvec, self.settings.source_sentences)
         if self.backend.llm is not None and relevant:
             shown = ""
             messages = self._messages(state["standalone"], context)
@@ -139,7 +137,7 @@ class Answerer:
                 if draft.startswith(shown) and len(draft) > len(shown):
                     yield draft[len(shown) :]
                     shown = draft
-        answer = self._finish(state["question"], state["standalone"], context, message)
+        answer = self._finish(state["question"], state["standalone"], context, message, relevant, qvec)
         answer.seconds = round(time.perf_counter() - started, 3)
         yield answer
 
@@ -179,17 +177,21 @@ class Answerer:
         return [SystemMessage(system), HumanMessage(user)]
 
     def _generate_and_verify(self, state: dict) -> Answer:
-        context: Context = state["context"]
+        context, relevant, qvec = self._prepare(state["standalone"], state["context"])
         message = None
-        relevant, qvec = self._relevant(state["standalone"], context)
-        if self.backend.llm is not None:
-            context = focus(state["standalone"], context, qvec, self.settings.source_sentences)
-            if relevant:
-                message = self._invoke(self._messages(state["standalone"], context))
-        return self._finish(state["question"], state["standalone"], context, message)
+        if self.backend.llm is not None and relevant:
+            message = self._invoke(self._messages(state["standalone"], context))
+        return self._finish(state["question"], state["standalone"], context, message, relevant, qvec)
 
-    def _finish(self, question: str, standalone: str, context: Context, message: AIMessage | None) -> Answer:
-        relevant, qvec = self._relevant(standalone, context)
+    def _prepare(self, question: str, context: Context) -> tuple[Context, bool, np.ndarray]:
+        """(context a chat model reads, whether it can answer at all, question vector): checked once."""
+        relevant, qvec = self._relevant(question, context)
+        if self.backend.llm is not None:
+            context = focus(question, context, qvec, self.settings.source_sentences)
+        return context, relevant, qvec
+
+    def _finish(self, question: str, standalone: str, context: Context, message: AIMessage | None,
+                relevant: bool, qvec: np.ndarray) -> Answer:
         usage = Usage()
         if self.backend.llm is None:
             proposed = select_sentences(standalone, context, qvec, self.settings.min_relevance) if relevant else []
