@@ -114,8 +114,8 @@ def refresh_duplicates(store: Store) -> list[tuple[str, str, float]]:
 
 def forget(store: Store, target: str) -> list[str]:
     """Remove the article with this id (or id prefix) or ingested from this path; returns removed ids."""
-    path_key = str(Path(target).resolve())
-    ids = [store.catalog.article_for_path(path_key)] if store.catalog.article_for_path(path_key) else []
+    by_path = store.catalog.article_for_path(str(Path(target).resolve()))
+    ids = [by_path] if by_path else []
     if not ids:
         ids = store.catalog.resolve_id(target) if len(target) >= 4 else []
     if not ids:
