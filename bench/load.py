@@ -66,9 +66,9 @@ def fingerprint(answer) -> tuple:
 def run_load(store, workers: int, seconds: float, questions: list[str] = QUESTIONS, backend: str = "extractive",
              store_per_worker: bool = False) -> LoadReport:
     """Ask `questions` round-robin from `workers` threads for `seconds`; every answer is checked."""
-    from rag.answer import Answerer
-    from rag.models import open_backend
-    from rag.store import Store
+    from rag.answer.answerer import Answerer
+    from rag.llm.backends import open_backend
+    from rag.store.store import Store
 
     alone = Answerer(store, open_backend(store.settings, backend))
     expected = {q: fingerprint(alone.ask(q)) for q in questions}  # also warms every lazy part of the store
@@ -121,9 +121,9 @@ def run_load(store, workers: int, seconds: float, questions: list[str] = QUESTIO
 
 def seeded_store(data_dir: Path):
     """A store with the seed articles ingested into `data_dir`."""
-    from rag.ingest import ingest_paths
+    from rag.ingest.pipeline import ingest_paths
     from rag.settings import Settings
-    from rag.store import Store
+    from rag.store.store import Store
 
     store = Store(Settings(data_dir=data_dir))
     ingest_paths(store, [ROOT / "seeds"])
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
 
     sys.path.insert(0, str(ROOT))
     from rag.settings import Settings
-    from rag.store import Store
+    from rag.store.store import Store
 
     with tempfile.TemporaryDirectory(prefix="rag-load-") as tmp:
         if args.data_dir is None:

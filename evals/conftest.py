@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.evaluation import EvalReport, load_baseline, load_gold, load_subset, run_eval, thresholds_for, write_reports
+from rag.evaluation.questions import EvalReport, load_baseline, load_gold, load_subset, run_eval, thresholds_for, write_reports
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,11 +42,11 @@ _REPORT: dict[str, EvalReport] = {}
 @pytest.fixture(scope="session")
 def eval_report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> EvalReport:
     """Ingest the seeds into a fresh store, answer every gold question, score and write the reports."""
-    from rag.answer import Answerer
-    from rag.ingest import ingest_paths
-    from rag.models import open_backend
+    from rag.answer.answerer import Answerer
+    from rag.ingest.pipeline import ingest_paths
+    from rag.llm.backends import open_backend
     from rag.settings import Settings
-    from rag.store import Store
+    from rag.store.store import Store
 
     backend_name = _backend(request.config)
     subset = request.config.getoption("--subset")

@@ -27,12 +27,12 @@ def _limits(backend: str) -> dict[str, float]:
 @pytest.fixture(scope="session")
 def briefed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """(briefing, score, store): the seeds ingested into a fresh store and briefed once."""
-    from rag.briefing import Briefer
-    from rag.briefing_eval import score_briefing, write_briefing_reports
-    from rag.ingest import ingest_paths
-    from rag.models import open_backend
+    from rag.briefing.briefer import Briefer
+    from rag.evaluation.briefing import score_briefing, write_briefing_reports
+    from rag.ingest.pipeline import ingest_paths
+    from rag.llm.backends import open_backend
     from rag.settings import Settings
-    from rag.store import Store
+    from rag.store.store import Store
 
     backend_name = request.config.getoption("--backend")
     base = Settings()

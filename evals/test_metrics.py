@@ -1,6 +1,6 @@
 """One test per metric: each aggregate must meet the threshold set for the backend from measured runs."""
 
-from rag.evaluation import EvalReport, check_threshold, thresholds_for
+from rag.evaluation.questions import EvalReport, check_threshold, thresholds_for
 
 # Which questions to name when a metric fails.
 CULPRITS = {

@@ -5,7 +5,7 @@ The baseline (evals/baseline/<backend>.json) changes only through `rag eval --up
 
 import pytest
 
-from rag.evaluation import EvalReport
+from rag.evaluation.questions import EvalReport
 
 
 def test_question_still_passes(eval_report: EvalReport, baseline_id: str | None):

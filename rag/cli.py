@@ -30,7 +30,7 @@ def _settings() -> Settings:
 
 
 def _store():
-    from rag.store import Store
+    from rag.store.store import Store
 
     return Store(_settings())
 
@@ -52,9 +52,9 @@ def run_safely(fn):
 def ingest(paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: seeds/).")] = None,
            json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False) -> None:
     """Read .txt/.md/.html articles, chunk and embed them; unchanged files are skipped."""
-    from rag.ingest import ingest_paths
-    from rag.locking import write_lock
-    from rag.reading import discover
+    from rag.ingest.pipeline import ingest_paths
+    from rag.ingest.locking import write_lock
+    from rag.ingest.reading import discover
 
     def work() -> None:
         store = _store()
@@ -98,8 +98,8 @@ def _print_ingest(report) -> None:
 @app.command()
 def forget(target: Annotated[str, typer.Argument(help="Article id (or prefix) or the path it was ingested from.")]) -> None:
     """Remove an article and its chunks from the store."""
-    from rag.ingest import forget as forget_article
-    from rag.locking import write_lock
+    from rag.ingest.pipeline import forget as forget_article
+    from rag.ingest.locking import write_lock
 
     def work() -> None:
         store = _store()
@@ -143,7 +143,7 @@ def search(query: Annotated[str, typer.Argument(help="What to look for.")],
                                       help="At most one chunk per near-duplicate cluster.")] = False,
            json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Hybrid (dense + BM25) search over the ingested chunks."""
-    from rag.retrieval import HybridRetriever, SearchFilters
+    from rag.store.search import HybridRetriever, SearchFilters
 
     def work() -> None:
         store = _store()
@@ -165,9 +165,9 @@ def search(query: Annotated[str, typer.Argument(help="What to look for.")],
 
 
 def _answerer(backend: str | None, outlet: list[str] | None = None, since: str | None = None):
-    from rag.answer import Answerer
-    from rag.models import open_backend
-    from rag.retrieval import SearchFilters
+    from rag.answer.answerer import Answerer
+    from rag.llm.backends import open_backend
+    from rag.store.search import SearchFilters
 
     store = _store()
     if store.catalog.count_chunks() == 0:
@@ -187,7 +187,7 @@ def ask(questions: Annotated[list[str], typer.Argument(help="One or more questio
         since: Annotated[Optional[str], typer.Option(help="Only articles dated on/after (YYYY-MM-DD).")] = None,
         json_out: Annotated[bool, typer.Option("--json", help="One JSON object per question, one per line.")] = False) -> None:
     """Answer questions from the articles, citing the exact sentences used."""
-    from rag.render import print_answer
+    from rag.answer.render import print_answer
 
     def work() -> None:
         answerer = _answerer(backend, outlet, since)
@@ -208,9 +208,9 @@ def ask(questions: Annotated[list[str], typer.Argument(help="One or more questio
 @app.command()
 def chat(backend: BackendOption = None) -> None:
     """An interactive session that remembers the conversation; answers stream as they are written."""
-    from rag.answer import Answer
-    from rag.condense import Turn
-    from rag.render import print_answer
+    from rag.answer.answerer import Answer
+    from rag.answer.condense import Turn
+    from rag.answer.render import print_answer
 
     def work() -> None:
         answerer = _answerer(backend)
@@ -257,10 +257,10 @@ def brief(topic: Annotated[Optional[str], typer.Option("--topic", help="Focus on
     """A cited briefing over the ingested articles: key points, what outlets corroborate, where they differ."""
     from rich.markdown import Markdown
 
-    from rag.briefing import Briefer
+    from rag.briefing.briefer import Briefer
     from rag.errors import InputError
-    from rag.models import open_backend
-    from rag.retrieval import SearchFilters
+    from rag.llm.backends import open_backend
+    from rag.store.search import SearchFilters
 
     def work() -> None:
         store = _store()
@@ -296,12 +296,12 @@ def eval_command(backend: BackendOption = None,
     """Run the gold questions, print the metrics and write evals/reports/<backend>-latest.{md,json}."""
     import tempfile
 
-    from rag.answer import Answerer
-    from rag.evaluation import (EvalReport, check_threshold, compare, load_gold, load_subset, run_eval,
+    from rag.answer.answerer import Answerer
+    from rag.evaluation.questions import (EvalReport, check_threshold, compare, load_gold, load_subset, run_eval,
                                 thresholds_for, write_baseline, write_reports)
-    from rag.ingest import ingest_paths
-    from rag.models import open_backend
-    from rag.store import Store
+    from rag.ingest.pipeline import ingest_paths
+    from rag.llm.backends import open_backend
+    from rag.store.store import Store
 
     def work() -> None:
         old = EvalReport.model_validate_json(compare_to.read_text()) if compare_to else None
@@ -345,8 +345,8 @@ def eval_command(backend: BackendOption = None,
 def doctor(fix: Annotated[bool, typer.Option("--fix", help="Repair what is found.")] = False,
            json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Check that the catalog, keyword index and vectors agree; --fix repairs them."""
-    from rag.doctor import check, repair
-    from rag.locking import write_lock
+    from rag.store.doctor import check, repair
+    from rag.ingest.locking import write_lock
 
     def work() -> None:
         store = _store()

@@ -24,7 +24,7 @@ def isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session")
 def embeddings():
     """The real packaged MiniLM model, loaded once."""
-    from rag.embeddings import MiniLMEmbeddings
+    from rag.store.embeddings import MiniLMEmbeddings
 
     return MiniLMEmbeddings()
 
@@ -40,7 +40,7 @@ def seeds_copy(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def seeded_store(tmp_path_factory: pytest.TempPathFactory, embeddings):
     """A real Chroma + catalog with the five seed articles ingested (read-only for tests)."""
-    from rag.ingest import ingest_paths
+    from rag.ingest.pipeline import ingest_paths
 
     store = make_store(tmp_path_factory.mktemp("seeded"), embeddings)
     ingest_paths(store, [SEEDS])

@@ -12,7 +12,7 @@ AP, SUMMARY, AP_TRANSLATION, NYT, NOTUS = sorted(p.name for p in SEEDS.glob("*.t
 
 
 def make_store(data_dir: Path, embeddings, **settings):
-    from rag.store import Store
+    from rag.store.store import Store
 
     return Store(Settings(data_dir=data_dir, **settings), embeddings=embeddings)
 

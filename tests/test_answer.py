@@ -5,10 +5,10 @@ import json
 import pytest
 from pydantic import SecretStr
 
-from rag.answer import Answerer, parse_model_output
-from rag.condense import Turn, condense
-from rag.models import Backend, open_backend
-from rag.phrases import NOT_IN_ARTICLES
+from rag.answer.answerer import Answerer, parse_model_output
+from rag.answer.condense import Turn, condense
+from rag.llm.backends import Backend, open_backend
+from rag.llm.phrases import NOT_IN_ARTICLES
 
 from support import AP, AP_TRANSLATION, article_id_of
 from fakes import ScriptedChatModel, StubOpenAIServer, cite_first_matching

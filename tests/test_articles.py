@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from rag.articles import build_article, content_id, load_sidecar, parse_metadata
+from rag.ingest.articles import build_article, content_id, load_sidecar, parse_metadata
 
 from support import AP, NOTUS, SEEDS, SUMMARY, AP_TRANSLATION
 

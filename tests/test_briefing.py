@@ -5,17 +5,17 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from rag.briefing import Briefer, BriefingOptions
-from rag.briefing_writer import Writer, parse_numbered
-from rag.faithfulness import keeps_meaning_markers, keeps_names_together, keeps_roles, sentence_case
-from rag.key_phrases import key_phrase
-from rag.claims import ClaimSet, claim_spans, order_articles, stem
-from rag.discrepancies import find_discrepancies, number_conflict, quantities, wording_discrepancies
-from rag.grouping import group_facts, shared_clause, stands_alone
-from rag.models import Backend, open_backend
-from rag.phrases import NOT_IN_ARTICLES
-from rag.prompts import get_prompt
-from rag.retrieval import SearchFilters
+from rag.briefing.briefer import Briefer, BriefingOptions
+from rag.briefing.writer import Writer, parse_numbered
+from rag.briefing.faithfulness import keeps_meaning_markers, keeps_names_together, keeps_roles, sentence_case
+from rag.briefing.section_titles import key_phrase
+from rag.briefing.claims import ClaimSet, claim_spans, order_articles, stem
+from rag.briefing.discrepancies import find_discrepancies, number_conflict, quantities, wording_discrepancies
+from rag.briefing.grouping import group_facts, shared_clause, stands_alone
+from rag.llm.backends import Backend, open_backend
+from rag.llm.phrases import NOT_IN_ARTICLES
+from rag.llm.prompts import get_prompt
+from rag.store.search import SearchFilters
 
 from support import AP, AP_TRANSLATION, NOTUS, NYT, SUMMARY, article_id_of
 from fakes import ScriptedChatModel

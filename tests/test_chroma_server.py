@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from rag.errors import StoreError
-from rag.ingest import ingest_paths
-from rag.local_model import free_port
-from rag.retrieval import HybridRetriever
+from rag.ingest.pipeline import ingest_paths
+from rag.llm.local_server import free_port
+from rag.store.search import HybridRetriever
 
 from support import SEEDS, make_store
 

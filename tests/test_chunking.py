@@ -2,10 +2,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.articles import build_article
-from rag.chunking import chunk_text
+from rag.ingest.articles import build_article
+from rag.store.chunking import chunk_text
 from rag.settings import Settings
-from rag.tokens import TokenCounter, get_encoding
+from rag.text.tokens import TokenCounter, get_encoding
 
 from support import SEEDS
 

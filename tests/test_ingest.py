@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from rag.ingest import forget, ingest_paths
+from rag.ingest.pipeline import forget, ingest_paths
 
 from support import AP, AP_TRANSLATION, SEEDS, article_id_of, make_store
 

@@ -5,9 +5,9 @@ import socket
 
 import pytest
 
-from rag.answer import Answerer
-from rag.local_model import LocalServer, ensure_model
-from rag.models import Backend, _chat_openai, open_backend
+from rag.answer.answerer import Answerer
+from rag.llm.local_server import LocalServer, ensure_model
+from rag.llm.backends import Backend, _chat_openai, open_backend
 from rag.settings import Settings
 
 from support import AP, NYT, article_id_of

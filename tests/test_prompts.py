@@ -1,6 +1,6 @@
 import pytest
 
-from rag.prompts import PROMPT_VARIABLES, PROMPTS_DIR, Prompt, PromptError, get_prompt, load_prompt
+from rag.llm.prompts import PROMPT_VARIABLES, PROMPTS_DIR, Prompt, PromptError, get_prompt, load_prompt
 
 
 def test_every_prompt_file_is_registered_and_loads():

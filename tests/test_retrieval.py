@@ -1,6 +1,6 @@
 """Hybrid search over the real seeded store."""
 
-from rag.retrieval import HybridRetriever, SearchFilters, reciprocal_rank_fusion
+from rag.store.search import HybridRetriever, SearchFilters, reciprocal_rank_fusion
 
 from support import AP, AP_TRANSLATION, NYT, article_id_of
 

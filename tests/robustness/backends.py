@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for f
 
 from fakes import send_json, source_lines  # noqa: E402
 
-from rag.local_model import LocalServer, free_port  # noqa: E402
+from rag.llm.local_server import LocalServer, free_port  # noqa: E402
 
 ERRORS = {
     400: ("invalid_request_error", "Invalid value for 'temperature'. The key sent was {key}."),

@@ -21,8 +21,8 @@ import pytest
 from typer.testing import CliRunner
 
 from rag.cli import app
-from rag.reading import read_article_text
-from rag.retrieval import HybridRetriever
+from rag.ingest.reading import read_article_text
+from rag.store.search import HybridRetriever
 
 from support import SEEDS, make_store
 

@@ -11,11 +11,11 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from rag.cli import app
-from rag.doctor import check
+from rag.store.doctor import check
 from rag.errors import LockBusy
-from rag.ingest import ingest_paths
-from rag.locking import write_lock
-from rag.retrieval import HybridRetriever
+from rag.ingest.pipeline import ingest_paths
+from rag.ingest.locking import write_lock
+from rag.store.search import HybridRetriever
 
 from support import make_store
 from corpus import committed_articles, start_rag, variant_corpus

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.articles import build_article
-from rag.doctor import check, repair
-from rag.ingest import ingest_paths, sentence_vectors
-from rag.reading import read_article_text
-from rag.retrieval import HybridRetriever
+from rag.ingest.articles import build_article
+from rag.store.doctor import check, repair
+from rag.ingest.pipeline import ingest_paths, sentence_vectors
+from rag.ingest.reading import read_article_text
+from rag.store.search import HybridRetriever
 
 from support import make_store
 from corpus import committed_articles, start_rag, variant_corpus

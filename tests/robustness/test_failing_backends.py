@@ -19,12 +19,12 @@ from langchain_core.messages import HumanMessage
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from rag.answer import Answer, Answerer
+from rag.answer.answerer import Answer, Answerer
 from rag.cli import app
-from rag.condense import Turn
+from rag.answer.condense import Turn
 from rag.errors import ModelError, RagError
-from rag.local_model import free_port
-from rag.models import Backend, _chat_openai, open_backend, stream_model
+from rag.llm.local_server import free_port
+from rag.llm.backends import Backend, _chat_openai, open_backend, stream_model
 from rag.settings import Settings
 
 from backends import ScriptedServer, StubLocalServer

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import Answerer
-from rag.ingest import ingest_paths
-from rag.models import Backend, open_backend
+from rag.answer.answerer import Answerer
+from rag.ingest.pipeline import ingest_paths
+from rag.llm.backends import Backend, open_backend
 
 from support import SEEDS, make_store
 from fakes import ScriptedChatModel, source_lines

@@ -10,12 +10,12 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from rag.articles import build_article, normalise_text, parse_metadata
-from rag.chunking import chunk_text
+from rag.ingest.articles import build_article, normalise_text, parse_metadata
+from rag.store.chunking import chunk_text
 from rag.errors import InputError
-from rag.reading import decode, html_to_text
-from rag.sentences import split_sentences
-from rag.tokens import TokenCounter, get_encoding
+from rag.ingest.reading import decode, html_to_text
+from rag.text.sentences import split_sentences
+from rag.text.tokens import TokenCounter, get_encoding
 
 PROPERTY = settings(max_examples=150, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

@@ -1,0 +1,1 @@
+"""Answering a question: condense, context, answerability gate, sentence selection, citations, answerer, render."""

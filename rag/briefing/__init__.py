@@ -1,0 +1,1 @@
+"""Briefings: claims, fact groups, discrepancies, section titles, writer, faithfulness, markdown."""

@@ -1,0 +1,183 @@
+"""The few things a chat model writes in a briefing, each checked before it is used.
+
+A small local model gets small calls, at most BriefingOptions.max_calls in all: key-point sentences
+to shorten (several per call, within a tiktoken budget; quotations are never rewritten), one tiny
+call per section title, one for the headline. Whatever it writes is kept only if its source supports
+it (rag.citations.is_supported and rag.briefing.faithfulness); otherwise the article's own words stay.
+Without a model, titles are key phrases (rag.briefing.section_titles) and the headline is a quote.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from rag.answer.answerer import Usage
+from rag.answer.citations import is_supported, numbers
+from rag.briefing.claims import stems
+from rag.store.embeddings import as_array
+from rag.errors import RagError
+from rag.briefing.faithfulness import (NEGATIONS, keeps_meaning_markers, keeps_names_together, keeps_roles, names_in,
+                              sentence_case, tokens, words_of)
+from rag.briefing.grouping import stands_alone
+from rag.llm.backends import Backend, call_model
+from rag.llm.prompts import get_prompt
+from rag.store.store import Store
+
+_NUMBERED = re.compile(r"^\s*(\d+)\s*[.):-]\s*(.+?)\s*$", re.M)
+_QUOTATION = re.compile(r"[\"“”]")
+MAX_TITLE_WORDS = 4  # a label, not a sentence: short titles name a topic rather than assert something
+MAX_HEADLINE_WORDS = 18
+TITLE_CONTEXT_WORDS = 30  # words of each of a section's two lead sentences the model sees when naming it
+HEADLINE_POINTS = 2  # key points the model sees when writing the headline
+TOKENS_PER_LINE = 40  # most tokens the model may write per shortened sentence (or the headline)
+TOKENS_PER_TITLE = 12  # ... per section title
+MIN_CALL_SECONDS = 10  # no call is started with less time than this left
+
+
+def parse_numbered(content: str) -> dict[int, str]:
+    """'1. text' lines as {1: 'text'}; quotes and markdown around a line are stripped."""
+    out: dict[int, str] = {}
+    for n, text in _NUMBERED.findall(content):
+        out.setdefault(int(n), text.strip().strip('*"“”').strip())
+    return out
+
+
+class Writer:
+    """Model calls of one briefing, with their cost and what was rejected."""
+
+    def __init__(self, store: Store, backend: Backend, options) -> None:
+        self.store = store
+        self.backend = backend
+        self.options = options
+        self.calls = 0
+        self.usage = Usage()
+        self.dropped: list[str] = []
+        self.notes: list[str] = []
+        self.started = time.monotonic()
+
+    def _call(self, prompt: str, max_tokens: int, **values: str) -> str | None:
+        """The model's reply (at most `max_tokens`), or None when the call failed or the briefing's time
+        for model calls is spent; a call may take no longer than the time that is left."""
+        left = self.options.model_seconds - (time.monotonic() - self.started)
+        if left <= MIN_CALL_SECONDS:
+            self.notes.append(f"{prompt}: skipped, the model calls took longer than {self.options.model_seconds:.0f}s")
+            return None
+        system, user = get_prompt(prompt).render(**values)
+        messages = [SystemMessage(system), HumanMessage(user)]
+        # The client retries a timed-out call (settings.max_retries): all attempts together fit in the time left.
+        limits = {"max_tokens": max_tokens, "timeout": left / (self.store.settings.max_retries + 1)}
+        self.calls += 1  # attempted calls: a failed one cost its time too
+        try:
+            message = call_model(self.backend, lambda: self.backend.llm.bind(**limits).invoke(messages))
+        except RagError as exc:  # a failed call leaves the verbatim text; the briefing still stands
+            self.notes.append(f"{prompt}: the model call failed ({exc.message}); the article's words were kept")
+            return None
+        meta = message.usage_metadata or {}
+        self.usage.prompt_tokens += meta.get("input_tokens", 0)
+        self.usage.completion_tokens += meta.get("output_tokens", 0)
+        return str(message.content)
+
+    def _batches(self, prompt: str, items: list[str], per_call: int) -> list[list[int]]:
+        """Indexes of items per call, so that each call's prompt stays within the token budget."""
+        template = get_prompt(prompt)
+        base = self.store.counter.count(template.system + template.user)
+        batches: list[list[int]] = [[]]
+        used = base
+        for k, item in enumerate(items):
+            cost = self.store.counter.count(item) + 4
+            if batches[-1] and (used + cost > self.options.call_tokens or len(batches[-1]) >= per_call):
+                batches.append([])
+                used = base
+            batches[-1].append(k)
+            used += cost
+        return [b for b in batches if b]
+
+    # --- sentences ----------------------------------------------------------------------------
+    def rewrite(self, points: list, max_calls: int) -> None:
+        """Shorten each point's sentence, in at most `max_calls` calls (the first points first); keep the
+        model's version only where its source supports it."""
+        # Quotations stay verbatim: their exact words are the news, and a rewrite would turn a quote into a fact.
+        points = [p for p in points if not _QUOTATION.search(p.citations[0].quote)]
+        sources = [p.text.strip(" …") for p in points]  # what the point shows: maybe just a clause of its quote
+        for batch in self._batches("brief_shorten", sources, per_call=8)[:max_calls]:
+            listing = "\n".join(f"{n}. {sources[k]}" for n, k in enumerate(batch, 1))
+            content = self._call("brief_shorten", TOKENS_PER_LINE * len(batch), sentences=listing)
+            if content is None:
+                continue
+            written = parse_numbered(content)
+            for n, k in enumerate(batch, 1):
+                text = written.get(n)
+                if not text or len(text) >= len(sources[k]):
+                    continue
+                if self.faithful(sources[k], text):
+                    points[k].text = text
+                    points[k].written_by = "model"
+                else:
+                    self.dropped.append(text)
+
+    def faithful(self, source: str, text: str) -> bool:
+        """Whether a model sentence says only what its source sentence says."""
+        vectors = as_array(self.store.embeddings, [text, source])
+        o = self.options
+        return (is_supported(text, [source], vectors[0], vectors[1:], "", o.rewrite_similarity, o.rewrite_max_novel)
+                and keeps_meaning_markers(source, text) and keeps_names_together(source, text)
+                and keeps_roles(source, text))
+
+    # --- titles and headline ---------------------------------------------------------------------
+    def titles(self, sections: list[list[str]], fallback: list[str], max_calls: int, corpus: str) -> list[str]:
+        """One tiny call per section (the first `max_calls`), naming it from its lead sentences; a title
+        must be a short label in the section's own words, not just names (as `corpus` writes them), else
+        the key phrase stays."""
+        out = list(fallback)
+        names = names_in(corpus)
+        for k, texts in enumerate(sections[:max_calls]):
+            shown = " / ".join(" ".join(t.split()[:TITLE_CONTEXT_WORDS]) for t in texts[:2])
+            content = self._call("brief_titles", TOKENS_PER_TITLE, sentences=shown)
+            if content is None:
+                continue
+            line = next((l for l in content.strip().splitlines() if l.strip()), "")
+            title = sentence_case(line.strip().strip('*"“”').rstrip(".:"), " ".join(texts))
+            if self._fits(title, texts, {t.lower() for j, t in enumerate(out) if j != k}, names):
+                out[k] = title
+            elif title:
+                self.dropped.append(title)
+        return out
+
+    @staticmethod
+    def _fits(title: str, texts: list[str], taken: set[str], names: set[str]) -> bool:
+        """A model's section title: a short label in the section's own words, names as they stand there,
+        no number or negation the section does not have, and not the title of another section."""
+        text = " ".join(texts)
+        own = set().union(*(stems(t) for t in texts))
+        names_only = all(w.lower() in names for w in tokens(title))  # "President Trump" names no topic
+        return (0 < len(title.split()) <= MAX_TITLE_WORDS and bool(stems(title)) and stems(title) <= own
+                and not names_only and numbers(title) <= numbers(text) and keeps_names_together(text, title)
+                and not (words_of(title) & NEGATIONS) and title.lower() not in taken)
+
+    def headline(self, points: list) -> str:
+        """The model's headline from the key points if they back it, else the shortest quote of the first point."""
+        quotes = [" ".join(c.quote.split()) for c in points[0].citations if stands_alone(c.quote)]
+        fallback = min(quotes or [points[0].text], key=len).rstrip(".")
+        if self.backend.llm is None:
+            return fallback
+        points = points[:HEADLINE_POINTS]
+        listing = "\n".join(f"- {p.text}" for p in points)
+        content = self._call("brief_headline", TOKENS_PER_LINE, points=listing)
+        if not content:
+            return fallback
+        line = next((l for l in content.strip().splitlines() if l.strip()), "")
+        evidence = [p.text for p in points] + [c.quote for p in points for c in p.citations]
+        title = sentence_case(re.sub(r"^(?:#+\s*|headline:\s*)", "", line.strip(), flags=re.I).strip(' *"“”'),
+                              " ".join(evidence))
+        vectors = as_array(self.store.embeddings, [title] + evidence)
+        adds_negation = bool(words_of(title) & NEGATIONS) and not words_of(" ".join(evidence)) & NEGATIONS
+        if 0 < len(title.split()) <= MAX_HEADLINE_WORDS and not adds_negation and is_supported(
+                title, evidence, vectors[0], vectors[1:], "", self.options.rewrite_similarity,
+                self.options.rewrite_max_novel) and keeps_names_together(" ".join(evidence), title) \
+                and any(keeps_roles(e, title) for e in evidence[: len(points)]):
+            return title
+        self.dropped.append(title)
+        return fallback

@@ -1,0 +1,1 @@
+"""Scoring answers and briefings against gold facts."""

@@ -1,0 +1,1 @@
+"""Reading articles and storing them: files, metadata, derived copies, the pipeline, the write lock."""

@@ -1,0 +1,1 @@
+"""Chat models: backends, the local llama.cpp server, prompts, packaged model files."""

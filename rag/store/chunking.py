@@ -1,0 +1,66 @@
+"""Token-aware, sentence-aligned chunks that remember their character offsets in the article."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from rag.text.sentences import Span, split_sentences
+from rag.text.tokens import TokenCounter
+
+
+class Chunk(BaseModel):
+    """A piece of an article: `text == article.text[start:end]`."""
+
+    id: str
+    article_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+
+
+def _split_long(text: str, span: Span, counter: TokenCounter, max_tokens: int) -> list[Span]:
+    """Cut a sentence longer than the budget at token boundaries."""
+    tokens = counter.encode(text[span.start : span.end])
+    if len(tokens) <= max_tokens:
+        return [span]
+    _, offsets = counter.encoding.decode_with_offsets(tokens)
+    cuts = [offsets[i] for i in range(max_tokens, len(tokens), max_tokens)]
+    bounds = [0, *cuts, span.end - span.start]
+    return [Span(span.start + a, span.start + b) for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
+def chunk_text(
+    article_id: str, text: str, counter: TokenCounter, max_tokens: int, overlap: int
+) -> list[Chunk]:
+    """Greedily pack whole sentences up to `max_tokens`, repeating up to `overlap` tokens.
+
+    Sizes are counted on the chunk's exact text, whitespace between sentences included.
+    """
+    units: list[Span] = []
+    for sentence in split_sentences(text):
+        units.extend(_split_long(text, sentence, counter, max_tokens))
+
+    def tokens(a: int, b: int) -> int:  # tokens of units a..b inclusive, as they stand in the text
+        return counter.count(text[units[a].start : units[b].end])
+
+    chunks: list[Chunk] = []
+    first = 0
+    while first < len(units):
+        last = first
+        while last + 1 < len(units) and tokens(first, last + 1) <= max_tokens:
+            last += 1
+        start, end = units[first].start, units[last].end
+        index = len(chunks)
+        chunks.append(Chunk(id=f"{article_id}:{index}", article_id=article_id, index=index, start=start, end=end,
+                            text=text[start:end]))
+        if last + 1 >= len(units):
+            break
+        # Step back over trailing sentences that fit in the overlap, as long as the next chunk can
+        # still take the first new sentence: every chunk must reach past the previous one.
+        next_first = last + 1
+        while (next_first - 1 > first and tokens(next_first - 1, last) <= overlap
+               and tokens(next_first - 1, last + 1) <= max_tokens):
+            next_first -= 1
+        first = next_first
+    return chunks

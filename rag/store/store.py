@@ -1,0 +1,74 @@
+"""The Store: the catalog (truth, lexical index) and the vector index, kept in step."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+
+from langchain_core.embeddings import Embeddings
+
+from rag.ingest.articles import Article
+from rag.store.catalog import Catalog
+from rag.store.chunking import Chunk, chunk_text
+from rag.store.embeddings import embedding_name, get_embeddings
+from rag.settings import Settings
+from rag.text.tokens import TokenCounter, get_encoding
+from rag.store.vectors import VectorIndex
+
+
+class Store:
+    """Everything rag knows about the ingested articles, opened from Settings."""
+
+    def __init__(self, settings: Settings, embeddings: Embeddings | None = None) -> None:
+        settings.ensure_dirs()
+        self.settings = settings
+        self.catalog = Catalog(settings.data_dir / "catalog.sqlite")
+        self._embeddings = embeddings
+        # (article id, start, end) -> sentence embedding. Ids are content hashes, so entries never go stale.
+        self.sentence_vector_cache: dict[tuple[str, int, int], np.ndarray] = {}
+
+    @cached_property
+    def embeddings(self) -> Embeddings:
+        return self._embeddings or get_embeddings(self.settings)
+
+    @cached_property
+    def vectors(self) -> VectorIndex:
+        return VectorIndex(self.settings.data_dir, self.settings.chroma_url, embedding_name(self.settings))
+
+    @cached_property
+    def counter(self) -> TokenCounter:
+        return TokenCounter(get_encoding(self.settings.encoding, self.settings.cache_dir))
+
+    def chunk(self, article: Article) -> list[Chunk]:
+        return chunk_text(
+            article.id, article.text, self.counter, self.settings.chunk_tokens, self.settings.chunk_overlap
+        )
+
+    def add(self, article: Article, chunks: list[Chunk], vectors: list[list[float]]) -> None:
+        """Vectors first (idempotent upsert by chunk id), then the catalog commit that makes them visible."""
+        metadatas = [
+            {"article_id": c.article_id, "index": c.index, "start": c.start, "end": c.end,
+             "outlet": article.meta.outlet or "", "date": article.meta.date or ""}
+            for c in chunks
+        ]
+        self.vectors.delete_article(article.id)
+        self.vectors.upsert([c.id for c in chunks], vectors, metadatas)
+        self.catalog.add_article(article, chunks)
+        self.catalog.mark_embedded(article.id, self.vectors.name)
+
+    def embed_existing(self, article_id: str) -> int:
+        """Embed an already catalogued article into the current collection (e.g. after a model switch)."""
+        chunks = self.catalog.chunks_of(article_id)
+        article = self.catalog.article(article_id)
+        assert article is not None
+        self.add(article, chunks, self.embeddings.embed_documents([c.text for c in chunks]))
+        return len(chunks)
+
+    def remove(self, article_id: str) -> None:
+        """Catalog first (so nothing half-removed is ever retrieved), then the vectors."""
+        self.catalog.remove_article(article_id)
+        self.vectors.delete_article(article_id)
+
+    def close(self) -> None:
+        self.catalog.close()

@@ -1,0 +1,1 @@
+"""Text toolkit shared by every stage: sentences, tokens, words."""
