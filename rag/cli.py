@@ -166,7 +166,7 @@ def search(query: Annotated[str, typer.Argument(help="What to look for.")],
 
 def _answerer(backend: str | None, outlet: list[str] | None = None, since: str | None = None):
     from rag.answer.answerer import Answerer
-    from rag.llm.backends import open_backend
+    from rag.answer.backends import open_backend
     from rag.store.search import SearchFilters
 
     store = _store()
@@ -259,7 +259,7 @@ def brief(topic: Annotated[Optional[str], typer.Option("--topic", help="Focus on
 
     from rag.briefing.briefer import Briefer
     from rag.errors import InputError
-    from rag.llm.backends import open_backend
+    from rag.answer.backends import open_backend
     from rag.store.search import SearchFilters
 
     def work() -> None:
@@ -300,7 +300,7 @@ def eval_command(backend: BackendOption = None,
     from rag.evaluation.questions import (EvalReport, check_threshold, compare, load_gold, load_subset, run_eval,
                                 thresholds_for, write_baseline, write_reports)
     from rag.ingest.pipeline import ingest_paths
-    from rag.llm.backends import open_backend
+    from rag.answer.backends import open_backend
     from rag.store.store import Store
 
     def work() -> None:

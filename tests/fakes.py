@@ -109,3 +109,13 @@ class StubOpenAIServer:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def model_backend(llm: BaseChatModel, model: str = "fake", name: str = "openai", settings=None):
+    """An answering backend over any LangChain chat model (a scripted one, or a client of a stub server)."""
+    from rag.answer.backends import LocalBackend, OpenAIBackend
+    from rag.llm.chat import ChatModel
+    from rag.settings import Settings
+
+    kind = OpenAIBackend if name == "openai" else LocalBackend
+    return kind(ChatModel(llm=llm, model=model), settings or Settings())

@@ -5,13 +5,15 @@ import json
 import pytest
 from pydantic import SecretStr
 
-from rag.answer.answerer import Answerer, parse_model_output
+from rag.answer.answerer import Answerer
+from rag.answer.model_output import parse_model_output
 from rag.answer.condense import Turn, condense
-from rag.llm.backends import Backend, open_backend
+from rag.answer.backends import ExtractiveBackend, open_backend
 from rag.llm.phrases import NOT_IN_ARTICLES
 
 from support import AP, AP_TRANSLATION, article_id_of
-from fakes import ScriptedChatModel, StubOpenAIServer, cite_first_matching
+from fakes import ScriptedChatModel, StubOpenAIServer, cite_first_matching, model_backend
+from rag.settings import Settings
 
 
 def assert_quotes_verbatim(store, answer):
@@ -52,14 +54,13 @@ def test_model_claims_citing_missing_or_unrelated_sentences_are_dropped(seeded_s
             {"text": "Zelenskyy requested Patriot systems.", "sources": [999]},
         ]})
 
-    answerer = Answerer(seeded_store, Backend(name="openai", model="fake", llm=ScriptedChatModel(reply=reply)))
+    answerer = Answerer(seeded_store, model_backend(model="fake", llm=ScriptedChatModel(reply=reply)))
     answer = answerer.ask("What did Zelenskyy ask Trump for?")
     assert answer.abstained and answer.citations == [] and len(answer.dropped) == 2
 
 
 def test_a_supported_model_claim_is_kept_with_its_quote(seeded_store):
-    answerer = Answerer(seeded_store, Backend(name="openai", model="fake",
-                                              llm=ScriptedChatModel(reply=cite_first_matching("patriot"))))
+    answerer = Answerer(seeded_store, model_backend(model="fake", llm=ScriptedChatModel(reply=cite_first_matching("patriot"))))
     answer = answerer.ask("What did Zelenskyy ask Trump for?")
     assert not answer.abstained and "Patriot" in answer.citations[0].quote
     assert answer.usage.prompt_tokens == 10
@@ -69,7 +70,7 @@ def test_a_supported_model_claim_is_kept_with_its_quote(seeded_store):
 def test_followup_is_condensed_with_the_model_using_the_history(seeded_store):
     model = ScriptedChatModel(reply=lambda p: "What did Russia say about the energy strike pause?"
                               if "Follow-up question" in p else json.dumps({"sentences": []}))
-    backend = Backend(name="openai", model="fake", llm=model)
+    backend = model_backend(model="fake", llm=model)
     history = [Turn(question="What did Putin agree to about energy strikes?", answer="He agreed to pause them.")]
     answer = Answerer(seeded_store, backend).ask("And what did Russia say about that?", history)
     assert answer.standalone_question == "What did Russia say about the energy strike pause?"
@@ -78,13 +79,12 @@ def test_followup_is_condensed_with_the_model_using_the_history(seeded_store):
 
 def test_followup_without_a_model_keeps_the_previous_topic():
     history = [Turn(question="What did Putin agree to about energy strikes?", answer="...")]
-    standalone = condense("And what did Russia say about that?", history, Backend(name="extractive", model="x"))
+    standalone = condense("And what did Russia say about that?", history, ExtractiveBackend(Settings()))
     assert "energy strikes" in standalone and standalone.endswith("about that?")
 
 
 def test_streaming_yields_drafts_then_the_verified_answer(seeded_store):
-    answerer = Answerer(seeded_store, Backend(name="openai", model="fake",
-                                              llm=ScriptedChatModel(reply=cite_first_matching("175"))))
+    answerer = Answerer(seeded_store, model_backend(model="fake", llm=ScriptedChatModel(reply=cite_first_matching("175"))))
     pieces = list(answerer.stream("How many prisoners were swapped?"))
     assert pieces[-1].citations and "175" in pieces[-1].answer
 

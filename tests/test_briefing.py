@@ -12,13 +12,14 @@ from rag.briefing.section_titles import key_phrase
 from rag.briefing.claims import ClaimSet, claim_spans, order_articles, stem
 from rag.briefing.discrepancies import find_discrepancies, number_conflict, quantities, wording_discrepancies
 from rag.briefing.grouping import group_facts, shared_clause, stands_alone
-from rag.llm.backends import Backend, open_backend
+from rag.answer.backends import ExtractiveBackend, open_backend
 from rag.llm.phrases import NOT_IN_ARTICLES
+from rag.settings import Settings
 from rag.llm.prompts import get_prompt
 from rag.store.search import SearchFilters
 
 from support import AP, AP_TRANSLATION, NOTUS, NYT, SUMMARY, article_id_of
-from fakes import ScriptedChatModel
+from fakes import ScriptedChatModel, model_backend
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +202,7 @@ def test_an_outlet_filter_briefs_only_that_outlet(seeded_store, ids):
 
 # --- what a model may write -------------------------------------------------------------------
 def test_model_sentences_must_keep_numbers_negations_hedges_and_attribution(seeded_store):
-    writer = Writer(seeded_store, Backend(name="extractive", model="extractive"), BriefingOptions())
+    writer = Writer(seeded_store, ExtractiveBackend(Settings()), BriefingOptions())
     source = ("Meanwhile, the two combatants said Wednesday that they had each swapped 175 prisoners in one of the "
               "largest exchanges of the war.")
     assert writer.faithful(source, "The two sides said they each swapped 175 prisoners.")
@@ -240,7 +241,7 @@ def test_rewrites_that_fail_the_check_are_dropped_and_the_verbatim_sentence_stay
                          else f"{n}. The two countries exchanged prisoners." for n, text in lines)
 
     model = ScriptedChatModel(reply=reply, prompts=[])
-    briefing = Briefer(seeded_store, Backend(name="openai", model="fake", llm=model)).brief(topic="prisoner exchange")
+    briefing = Briefer(seeded_store, model_backend(model="fake", llm=model)).brief(topic="prisoner exchange")
     assert all("195" not in p.text for p in briefing.all_points())
     assert "The two sides said they each swapped 195 prisoners." in briefing.dropped
     kept = [p for p in briefing.all_points() if p.written_by == "model"]
@@ -253,7 +254,7 @@ def test_rewrites_that_fail_the_check_are_dropped_and_the_verbatim_sentence_stay
 
 def test_a_full_briefing_needs_few_small_model_calls(seeded_store):
     model = ScriptedChatModel(reply=lambda prompt: "", prompts=[])
-    briefing = Briefer(seeded_store, Backend(name="openai", model="fake", llm=model)).brief()
+    briefing = Briefer(seeded_store, model_backend(model="fake", llm=model)).brief()
     assert 1 <= briefing.calls <= 8 and len(model.prompts) == briefing.calls
     assert all(seeded_store.counter.count(p) < 600 for p in model.prompts)
     assert all(p.written_by == "article" for p in briefing.all_points())  # nothing usable came back
@@ -328,7 +329,7 @@ def test_the_local_model_writes_a_checked_briefing_in_few_small_calls(seeded_sto
         backend.close()
     assert 1 <= briefing.calls <= 8 and briefing.usage.completion_tokens > 0, briefing.notes
     assert briefing.usage.prompt_tokens < 600 * briefing.calls
-    checker = Writer(seeded_store, Backend(name="extractive", model="extractive"), BriefingOptions())
+    checker = Writer(seeded_store, ExtractiveBackend(Settings()), BriefingOptions())
     for point in briefing.all_points():
         for c in point.citations:
             assert seeded_store.catalog.article(c.article_id).text[c.start : c.end] == c.quote

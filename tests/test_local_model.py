@@ -7,7 +7,8 @@ import pytest
 
 from rag.answer.answerer import Answerer
 from rag.llm.local_server import LocalServer, ensure_model
-from rag.llm.backends import Backend, _chat_openai, open_backend
+from rag.answer.backends import LocalBackend, open_backend
+from rag.llm.chat import ChatModel, chat_openai
 from rag.settings import Settings
 
 from support import AP, NYT, article_id_of
@@ -29,8 +30,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def local(seeded_store, server):
-    llm = _chat_openai(seeded_store.settings, "local", server.base_url, "local")
-    return Answerer(seeded_store, Backend(name="local", model="qwen", llm=llm))
+    llm = chat_openai(seeded_store.settings, "local", server.base_url, "local")
+    return Answerer(seeded_store, LocalBackend(ChatModel(llm=llm, model="qwen"), seeded_store.settings))
 
 
 def test_model_is_joined_and_verified(tmp_path):
@@ -62,8 +63,8 @@ def test_openai_backend_against_the_local_server(seeded_store, server):
 def test_open_backend_starts_and_close_stops_the_server_with_nothing_left(seeded_store, tmp_path):
     settings = shared_model_settings(data_dir=tmp_path)
     backend = open_backend(settings, "local")
-    pid, port = backend.server.process.pid, backend.server.port
-    assert backend.server.alive()
+    pid, port = backend.chat.server.process.pid, backend.chat.server.port
+    assert backend.chat.server.alive()
     backend.close()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from langchain_core.messages import HumanMessage, SystemMessage
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel
 
-from rag.llm.backends import Backend, call_model
-from rag.llm.prompts import get_prompt
+if TYPE_CHECKING:
+    from rag.answer.backends import Backend
 
 
 class Turn(BaseModel):
@@ -25,12 +26,9 @@ def condense(question: str, history: list[Turn], backend: Backend) -> str:
     if not history:
         return question
     fallback = f"{history[-1].question} {question}"
-    if backend.llm is None:
+    reply = backend.complete("condense", max_tokens=80, history=_history_text(history), question=question)
+    if reply is None:
         return fallback
-    prompt = get_prompt("condense")
-    system, user = prompt.render(history=_history_text(history), question=question)
-    messages = [SystemMessage(system), HumanMessage(user)]
-    reply = call_model(backend, lambda: backend.llm.bind(max_tokens=80).invoke(messages))
-    lines = [line.strip() for line in str(reply.content).splitlines() if line.strip()]
+    lines = [line.strip() for line in reply.text.splitlines() if line.strip()]
     rewritten = lines[0].strip('"') if lines else ""
     return rewritten if 5 <= len(rewritten) <= 400 else fallback

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel, Field
 
-from rag.answer.answerer import Usage
+from rag.types import Usage
 from rag.answer.answerability import missing_names
 from rag.ingest.articles import Article
 from rag.answer.citations import Citation, verify_citation
@@ -26,7 +26,7 @@ from rag.briefing.discrepancies import Discrepancy, conflicts, find_discrepancie
 from rag.store.embeddings import as_array
 from rag.errors import InputError
 from rag.briefing.grouping import Fact, group_facts, importance, representative, sections, shared_clause, stands_alone
-from rag.llm.backends import Backend
+from rag.answer.backends import Backend
 from rag.llm.phrases import NOT_IN_ARTICLES
 from rag.store.search import HybridRetriever, SearchFilters
 from rag.store.store import Store
@@ -271,7 +271,7 @@ class Briefer:
             titles.append(key_phrase(facts_texts, corpus, {t.lower() for t in titles}))
         texts = [[p.citations[0].quote for p in ps] for ps in sections_points]
         writer = Writer(self.store, self.backend, self.options)
-        if self.backend.llm is not None:
+        if self.backend.writes:
             # The call budget: one for the headline, one per section title, the rest for shortening.
             per_section = self.options.rewrite_per_section
             shortening = max(1, self.options.max_calls - 1 - len(texts))

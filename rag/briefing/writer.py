@@ -12,9 +12,8 @@ from __future__ import annotations
 import re
 import time
 
-from langchain_core.messages import HumanMessage, SystemMessage
 
-from rag.answer.answerer import Usage
+from rag.types import Usage
 from rag.answer.citations import is_supported, numbers
 from rag.briefing.claims import stems
 from rag.store.embeddings import as_array
@@ -22,7 +21,7 @@ from rag.errors import RagError
 from rag.briefing.faithfulness import (NEGATIONS, keeps_meaning_markers, keeps_names_together, keeps_roles, names_in,
                               sentence_case, tokens, words_of)
 from rag.briefing.grouping import stands_alone
-from rag.llm.backends import Backend, call_model
+from rag.answer.backends import Backend
 from rag.llm.prompts import get_prompt
 from rag.store.store import Store
 
@@ -65,20 +64,18 @@ class Writer:
         if left <= MIN_CALL_SECONDS:
             self.notes.append(f"{prompt}: skipped, the model calls took longer than {self.options.model_seconds:.0f}s")
             return None
-        system, user = get_prompt(prompt).render(**values)
-        messages = [SystemMessage(system), HumanMessage(user)]
         # The client retries a timed-out call (settings.max_retries): all attempts together fit in the time left.
-        limits = {"max_tokens": max_tokens, "timeout": left / (self.store.settings.max_retries + 1)}
+        timeout = left / (self.store.settings.max_retries + 1)
         self.calls += 1  # attempted calls: a failed one cost its time too
         try:
-            message = call_model(self.backend, lambda: self.backend.llm.bind(**limits).invoke(messages))
+            reply = self.backend.complete(prompt, max_tokens, timeout, **values)
         except RagError as exc:  # a failed call leaves the verbatim text; the briefing still stands
             self.notes.append(f"{prompt}: the model call failed ({exc.message}); the article's words were kept")
             return None
-        meta = message.usage_metadata or {}
-        self.usage.prompt_tokens += meta.get("input_tokens", 0)
-        self.usage.completion_tokens += meta.get("output_tokens", 0)
-        return str(message.content)
+        if reply is None:
+            return None
+        self.usage.add(reply.usage)
+        return reply.text
 
     def _batches(self, prompt: str, items: list[str], per_call: int) -> list[list[int]]:
         """Indexes of items per call, so that each call's prompt stays within the token budget."""
@@ -161,7 +158,7 @@ class Writer:
         """The model's headline from the key points if they back it, else the shortest quote of the first point."""
         quotes = [" ".join(c.quote.split()) for c in points[0].citations if stands_alone(c.quote)]
         fallback = min(quotes or [points[0].text], key=len).rstrip(".")
-        if self.backend.llm is None:
+        if not self.backend.writes:
             return fallback
         points = points[:HEADLINE_POINTS]
         listing = "\n".join(f"- {p.text}" for p in points)

@@ -24,7 +24,8 @@ from rag.cli import app
 from rag.answer.condense import Turn
 from rag.errors import ModelError, RagError
 from rag.llm.local_server import free_port
-from rag.llm.backends import Backend, _chat_openai, open_backend, stream_model
+from rag.answer.backends import LocalBackend, open_backend
+from rag.llm.chat import ChatModel, chat_openai
 from rag.settings import Settings
 
 from backends import ScriptedServer, StubLocalServer
@@ -136,12 +137,12 @@ def _gone(pid: int) -> bool:
     return False
 
 
-def stub_backend(tmp_path, scripts=None) -> Backend:
+def stub_backend(tmp_path, scripts=None) -> LocalBackend:
     """A local backend whose server is a real child process (the stub), managed by LocalServer."""
     settings = Settings(data_dir=tmp_path / "local", max_retries=1, local_start_timeout=30)
     server = StubLocalServer(settings, scripts).start()
-    return Backend(name="local", model="stub", llm=_chat_openai(settings, "local", server.base_url, "local"),
-                   server=server)
+    chat = ChatModel(llm=chat_openai(settings, "local", server.base_url, "local"), model="stub", server=server)
+    return LocalBackend(chat, settings)
 
 
 @pytest.fixture
@@ -153,53 +154,53 @@ def stub_local(tmp_path):
 
 def test_a_killed_local_server_is_restarted_once_then_a_second_death_fails_clearly(seeded_store, stub_local):
     answerer = Answerer(seeded_store, stub_local)
-    first_pid, first_url = stub_local.server.process.pid, stub_local.url
+    first_pid, first_url = stub_local.chat.server.process.pid, stub_local.chat.url
     os.killpg(first_pid, signal.SIGKILL)
 
     answer = answerer.ask(QUESTION)
     assert not answer.abstained and answer.citations
-    second_pid = stub_local.server.process.pid
-    assert second_pid != first_pid and stub_local.server.alive() and _gone(first_pid)
-    assert stub_local.restarts == 1 and stub_local.url != first_url
-    assert stub_local.llm.openai_api_base == stub_local.server.base_url  # the client follows the new port
+    second_pid = stub_local.chat.server.process.pid
+    assert second_pid != first_pid and stub_local.chat.server.alive() and _gone(first_pid)
+    assert stub_local.chat.restarts == 1 and stub_local.chat.url != first_url
+    assert stub_local.chat.llm.openai_api_base == stub_local.chat.server.base_url  # the client follows the new port
 
     os.killpg(second_pid, signal.SIGKILL)
     with pytest.raises(ModelError) as caught:
         answerer.ask(QUESTION)
-    assert caught.value.message == f"the local model server at {stub_local.url} died again after a restart"
-    assert str(stub_local.server.log_path) in caught.value.hint
+    assert caught.value.message == f"the local model server at {stub_local.chat.url} died again after a restart"
+    assert str(stub_local.chat.server.log_path) in caught.value.hint
     stub_local.close()
-    assert _gone(second_pid) and not stub_local.server.alive()
+    assert _gone(second_pid) and not stub_local.chat.server.alive()
 
 
 def test_a_server_restarted_from_the_condense_step_outlives_that_step(seeded_store, stub_local):
     """LangChain runs the condense step in a pool thread that ends with the step; the restarted server
     must not die with it (PR_SET_PDEATHSIG follows the forking thread, not the process)."""
     answerer = Answerer(seeded_store, stub_local)
-    os.killpg(stub_local.server.process.pid, signal.SIGKILL)
+    os.killpg(stub_local.chat.server.process.pid, signal.SIGKILL)
     history = [Turn(question="What did Putin agree to about energy strikes?", answer="He agreed to pause them.")]
     first = answerer.ask("And what did Zelenskyy want from him?", history)
-    assert first.standalone_question == QUESTION and stub_local.restarts == 1
+    assert first.standalone_question == QUESTION and stub_local.chat.restarts == 1
     time.sleep(1.0)  # a SIGTERM from the pool thread's exit would have landed by now
-    assert stub_local.server.alive()
-    assert not answerer.ask(QUESTION).abstained and stub_local.restarts == 1
+    assert stub_local.chat.server.alive()
+    assert not answerer.ask(QUESTION).abstained and stub_local.chat.restarts == 1
 
 
 def test_a_local_server_killed_while_answering_is_restarted_and_the_question_answered(seeded_store, tmp_path):
     backend = stub_backend(tmp_path, scripts=[["stall"], ["ok"]])  # the first process hangs mid-request
-    first_pid = backend.server.process.pid
+    first_pid = backend.chat.server.process.pid
     killer = threading.Timer(1.0, os.killpg, (first_pid, signal.SIGKILL))
     killer.start()
     try:
         answer = Answerer(seeded_store, backend).ask(QUESTION)
-        assert not answer.abstained and backend.restarts == 1 and backend.server.process.pid != first_pid
+        assert not answer.abstained and backend.chat.restarts == 1 and backend.chat.server.process.pid != first_pid
     finally:
         killer.cancel()
         backend.close()
 
 
 def test_askers_sharing_a_backend_find_it_dead_together_and_restart_it_once(seeded_store, stub_local):
-    os.killpg(stub_local.server.process.pid, signal.SIGKILL)
+    os.killpg(stub_local.chat.server.process.pid, signal.SIGKILL)
     answers, errors = [], []
 
     def ask() -> None:
@@ -214,28 +215,28 @@ def test_askers_sharing_a_backend_find_it_dead_together_and_restart_it_once(seed
     for t in askers:
         t.join(60)
     assert errors == [] and len(answers) == 4 and not any(a.abstained for a in answers)
-    assert stub_local.restarts == 1 and stub_local.server.alive()
+    assert stub_local.chat.restarts == 1 and stub_local.chat.server.alive()
 
 
 def test_a_closed_backend_is_not_restarted(seeded_store, stub_local):
     stub_local.close()
     with pytest.raises(ModelError, match="this backend is closed"):
         Answerer(seeded_store, stub_local).ask(QUESTION)
-    assert stub_local.server.process is None
+    assert stub_local.chat.server.process is None
 
 
 def test_streamed_calls_are_translated_and_restart_a_dead_server_before_the_first_chunk(stub_local, seeded_store):
-    """stream_model is what Answerer.stream (rag chat) needs; see the report for the one-line wiring."""
+    """ChatModel.stream is what Answerer.stream (rag chat) uses."""
     messages = [HumanMessage("Sources:\n[1] Zelenskyy requested Patriot missiles.\n\nQuestion: what?")]
-    os.killpg(stub_local.server.process.pid, signal.SIGKILL)
-    chunks = list(stream_model(stub_local, lambda: stub_local.llm.stream(messages)))
-    assert "Patriot" in "".join(str(c.content) for c in chunks) and stub_local.restarts == 1
+    os.killpg(stub_local.chat.server.process.pid, signal.SIGKILL)
+    chunks = list(stub_local.chat.stream(messages))
+    assert "Patriot" in "".join(str(c.content) for c in chunks) and stub_local.chat.restarts == 1
 
     with ScriptedServer(401) as server, pytest.raises(ModelError) as caught:
         settings = seeded_store.settings.model_copy(update={"openai_base_url": server.base_url,
                                                             "openai_api_key": SecretStr(KEY)})
         backend = open_backend(settings, "openai")
-        list(stream_model(backend, lambda: backend.llm.stream(messages)))
+        list(backend.chat.stream(messages))
     assert_one_clear_line(caught.value, f"{server.base_url} rejected the API key (401)")
 
 
@@ -253,22 +254,22 @@ def test_a_401_while_streaming_an_answer_is_a_clear_model_error(seeded_store):
 def test_the_real_local_server_killed_mid_session_is_restarted_and_nothing_is_left(seeded_store, tmp_path):
     settings = Settings(data_dir=tmp_path / "local", model_dir=Settings().cache_dir / "models")
     backend = open_backend(settings, "local")
-    first_pid = backend.server.process.pid
+    first_pid = backend.chat.server.process.pid
     second_pid = None
     try:
         answerer = Answerer(seeded_store, backend)
         os.killpg(first_pid, signal.SIGKILL)
         answer = answerer.ask(QUESTION)
         assert not answer.abstained and "patriot" in answer.answer.lower(), answer.answer
-        second_pid = backend.server.process.pid
-        assert second_pid != first_pid and backend.server.alive() and _gone(first_pid)
-        assert backend.restarts == 1 and backend.llm.openai_api_base == backend.server.base_url
+        second_pid = backend.chat.server.process.pid
+        assert second_pid != first_pid and backend.chat.server.alive() and _gone(first_pid)
+        assert backend.chat.restarts == 1 and backend.chat.llm.openai_api_base == backend.chat.server.base_url
 
         os.killpg(second_pid, signal.SIGKILL)  # a second death in the same session is not papered over
         with pytest.raises(ModelError, match="died again after a restart"):
             answerer.ask(QUESTION)
     finally:
-        port = backend.server.port
+        port = backend.chat.server.port
         backend.close()
     assert _gone(first_pid) and (second_pid is None or _gone(second_pid))
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
