@@ -67,7 +67,7 @@ def run_load(store, workers: int, seconds: float, questions: list[str] = QUESTIO
              store_per_worker: bool = False) -> LoadReport:
     """Ask `questions` round-robin from `workers` threads for `seconds`; every answer is checked."""
     from rag.answer.answerer import Answerer
-    from rag.llm.backends import open_backend
+    from rag.answer.backends import open_backend
     from rag.store.store import Store
 
     alone = Answerer(store, open_backend(store.settings, backend))
@@ -121,13 +121,10 @@ def run_load(store, workers: int, seconds: float, questions: list[str] = QUESTIO
 
 def seeded_store(data_dir: Path):
     """A store with the seed articles ingested into `data_dir`."""
-    from rag.ingest.pipeline import ingest_paths
+    from rag.ingest.pipeline import build_store
     from rag.settings import Settings
-    from rag.store.store import Store
 
-    store = Store(Settings(data_dir=data_dir))
-    ingest_paths(store, [ROOT / "seeds"])
-    return store
+    return build_store(Settings(), data_dir, ROOT / "seeds")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,18 +43,16 @@ _REPORT: dict[str, EvalReport] = {}
 def eval_report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> EvalReport:
     """Ingest the seeds into a fresh store, answer every gold question, score and write the reports."""
     from rag.answer.answerer import Answerer
-    from rag.ingest.pipeline import ingest_paths
-    from rag.llm.backends import open_backend
+    from rag.answer.backends import open_backend
+    from rag.ingest.pipeline import build_store
     from rag.settings import Settings
-    from rag.store.store import Store
 
     backend_name = _backend(request.config)
     subset = request.config.getoption("--subset")
     base = Settings()
-    settings = Settings(data_dir=tmp_path_factory.mktemp("evals"), model_dir=base.model_dir or base.cache_dir / "models")
-    store = Store(settings)
-    ingest_paths(store, [ROOT / "seeds"])
-    backend = open_backend(settings, backend_name)
+    store = build_store(base.model_copy(update={"model_dir": base.model_dir or base.cache_dir / "models"}),
+                        tmp_path_factory.mktemp("evals"), ROOT / "seeds")
+    backend = open_backend(store.settings, backend_name)
     try:
         report = run_eval(Answerer(store, backend), load_gold(ids=load_subset(subset) if subset else None))
     finally:

@@ -29,18 +29,15 @@ def briefed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     """(briefing, score, store): the seeds ingested into a fresh store and briefed once."""
     from rag.briefing.briefer import Briefer
     from rag.evaluation.briefing import score_briefing, write_briefing_reports
-    from rag.ingest.pipeline import ingest_paths
-    from rag.llm.backends import open_backend
+    from rag.answer.backends import open_backend
+    from rag.ingest.pipeline import build_store
     from rag.settings import Settings
-    from rag.store.store import Store
 
     backend_name = request.config.getoption("--backend")
     base = Settings()
-    settings = Settings(data_dir=tmp_path_factory.mktemp("briefing"),
-                        model_dir=base.model_dir or base.cache_dir / "models")
-    store = Store(settings)
-    ingest_paths(store, [ROOT / "seeds"])
-    backend = open_backend(settings, backend_name)
+    store = build_store(base.model_copy(update={"model_dir": base.model_dir or base.cache_dir / "models"}),
+                        tmp_path_factory.mktemp("briefing"), ROOT / "seeds")
+    backend = open_backend(store.settings, backend_name)
     try:
         briefing = Briefer(store, backend).brief()
     finally:

@@ -14,7 +14,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from rag.errors import RagError
-from rag.settings import Settings
+from rag.settings import Settings, env_name
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"  # `rag eval` runs in a source checkout
 
 app = typer.Typer(help="Question answering and briefings over news articles, with verified citations.",
                   no_args_is_help=True, add_completion=False)
@@ -258,6 +260,7 @@ def brief(topic: Annotated[Optional[str], typer.Option("--topic", help="Focus on
     from rich.markdown import Markdown
 
     from rag.briefing.briefer import Briefer
+    from rag.briefing.markdown import to_markdown
     from rag.errors import InputError
     from rag.answer.backends import open_backend
     from rag.store.search import SearchFilters
@@ -273,7 +276,7 @@ def brief(topic: Annotated[Optional[str], typer.Option("--topic", help="Focus on
                 briefing = Briefer(store, chat_backend).brief(topic, SearchFilters(outlets=outlet, since=since))
         finally:
             chat_backend.close()
-        markdown = briefing.markdown()
+        markdown = to_markdown(briefing)
         if out_file is not None:
             try:
                 out_file.write_text(markdown, encoding="utf-8")
@@ -299,19 +302,16 @@ def eval_command(backend: BackendOption = None,
     from rag.answer.answerer import Answerer
     from rag.evaluation.questions import (EvalReport, check_threshold, compare, load_gold, load_subset, run_eval,
                                 thresholds_for, write_baseline, write_reports)
-    from rag.ingest.pipeline import ingest_paths
     from rag.answer.backends import open_backend
-    from rag.store.store import Store
+    from rag.ingest.pipeline import build_store
 
     def work() -> None:
         old = EvalReport.model_validate_json(compare_to.read_text()) if compare_to else None
         settings = _settings()
         questions = load_gold(ids=load_subset(subset) if subset else None)
         with tempfile.TemporaryDirectory() as tmp:
-            run_settings = settings.model_copy(update={"data_dir": Path(tmp), "model_dir": settings.models_path})
-            store = Store(run_settings)
-            ingest_paths(store, [Path(__file__).resolve().parent.parent / "seeds"])
-            chat_backend = open_backend(run_settings, backend or "extractive")
+            store = build_store(settings, Path(tmp), SEEDS)
+            chat_backend = open_backend(store.settings, backend or "extractive")
             try:
                 with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                               console=err, disable=not err.is_terminal) as bar:
@@ -374,7 +374,7 @@ def config(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
             return
         table = Table("setting", "env variable", "value")
         for name, value in values.items():
-            table.add_row(name, f"RAG_{name.upper()}", str(value))
+            table.add_row(name, env_name(name), str(value))
         out.print(table)
 
     run_safely(work)

@@ -5,23 +5,67 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Backend = Literal["auto", "openai", "local", "extractive"]
 EmbeddingBackend = Literal["minilm", "openai"]
 
 
-class Settings(BaseSettings):
-    """Effective configuration; every field can be set as RAG_<FIELD> in the environment."""
+class BriefingSettings(BaseModel):
+    """How a briefing is assembled (RAG_BRIEFING__<FIELD>); defaults were tuned on the seeds and checked by evals/."""
 
-    model_config = SettingsConfigDict(env_prefix="RAG_", extra="forbid", populate_by_name=True)
+    same_claim: float = Field(0.95, description="Cosine plus IDF word overlap at which two claims say the same thing.")
+    same_claim_cosine: float = Field(0.55, description="Least cosine for shared words to count at all.")
+    clause_gain: float = Field(0.1, description="How much better other outlets must cover one clause of a "
+                                                "sentence than all of it for a point to show only that clause.")
+    differ_pair: float = Field(0.95, description="The same score for two claims compared for differing numbers.")
+    wording_ratio: float = Field(0.6, description="Least word-sequence similarity for two readings of one quotation.")
+    min_points: int = Field(3, description="Fewest key points.")
+    max_points: int = Field(6, description="Most key points.")
+    points_per_section: int = Field(2, description="Most key points taken from one section.")
+    max_sections: int = Field(7, description="Most sections.")
+    section_merge: float = Field(0.35, description="Topic similarity above which sections always merge.")
+    section_join: float = Field(0.2, description="Least topic similarity for a fact to join a section.")
+    facts_per_section: int = Field(6, description="Most facts listed under one section.")
+    single_source_differences: int = Field(3, description="Most single-outlet claims listed as differences.")
+    topic_chunks: int = Field(12, description="Chunks retrieved for a topic-focused briefing.")
+    topic_similarity: float = Field(0.3, description="Least cosine between a claim and the topic.")
+    call_tokens: int = Field(550, description="Prompt token budget of one model call (small local windows).")
+    max_calls: int = Field(8, description="Most model calls per briefing (shortening, section titles, headline).")
+    model_seconds: float = Field(150.0, description="No further model call starts after this long: a busy machine "
+                                                    "gets a briefing in the articles' own words rather than none.")
+    min_call_seconds: float = Field(10.0, description="No model call is started with less time than this left.")
+    rewrite_per_section: int = Field(0, description="Facts per section the model may shorten (key points always); "
+                                                    "0 keeps sections verbatim, the safest with a small model.")
+    rewrite_similarity: float = Field(0.6, description="Least cosine between a model sentence and its source.")
+    rewrite_max_novel: float = Field(0.34, description="Most share of a model sentence's words not in its source.")
+    max_title_words: int = Field(4, description="Most words of a section title: a label names a topic, "
+                                                "it does not assert something.")
+    max_headline_words: int = Field(18, description="Most words of a model-written headline.")
+    title_context_words: int = Field(30, description="Words of each of a section's two lead sentences the model "
+                                                     "sees when naming it.")
+    headline_points: int = Field(2, description="Key points the model sees when writing the headline.")
+    tokens_per_line: int = Field(40, description="Most tokens the model may write per shortened sentence or headline.")
+    tokens_per_title: int = Field(12, description="Most tokens the model may write per section title.")
+
+
+class Settings(BaseSettings):
+    """Effective configuration; every field can be set as RAG_<FIELD> in the environment, and a field of a
+    section as RAG_<SECTION>__<FIELD> (RAG_BRIEFING__MAX_POINTS=4)."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_nested_delimiter="__", extra="forbid",
+                                      populate_by_name=True)
 
     # Storage
     data_dir: Path = Field(Path(".rag"), description="Where the catalog, Chroma data and model files live.")
     cache_dir: Path = Field(
         Path.home() / ".cache" / "rag",
         description="Shared caches (tiktoken encodings, the joined local model) reused across data dirs.",
+    )
+    tiktoken_cache_dir: Path | None = Field(
+        None, validation_alias=AliasChoices("RAG_TIKTOKEN_CACHE_DIR", "TIKTOKEN_CACHE_DIR"),
+        description="Where tiktoken's encodings are kept (filled from the packaged copies); default <cache_dir>/tiktoken.",
     )
     chroma_url: str | None = Field(None, description="Chroma server URL (http://host:port); embedded when unset.")
 
@@ -81,9 +125,16 @@ class Settings(BaseSettings):
     local_threads: int = Field(0, ge=0, description="Threads for llama.cpp; 0 means all cores.")
     local_start_timeout: float = Field(180.0, gt=0, description="Seconds to wait for the local server to be ready.")
 
+    # Sections
+    briefing: BriefingSettings = Field(default_factory=BriefingSettings)
+
     @property
     def models_path(self) -> Path:
         return self.model_dir or self.data_dir / "models"
+
+    @property
+    def tiktoken_path(self) -> Path:
+        return self.tiktoken_cache_dir or self.cache_dir / "tiktoken"
 
     def ensure_dirs(self) -> None:
         """Create the data and cache directories."""
@@ -91,12 +142,20 @@ class Settings(BaseSettings):
         self.cache_dir.mkdir(parents=True, exist_ok=True)
 
     def masked(self) -> dict[str, object]:
-        """Settings as plain values with secrets masked, for `rag config`."""
+        """Settings as plain values with secrets masked, for `rag config`; a section's fields as 'section.field'."""
         out: dict[str, object] = {}
         for name, value in self.model_dump().items():
+            if isinstance(value, dict):
+                out.update({f"{name}.{key}": inner for key, inner in value.items()})
+                continue
             if isinstance(value, SecretStr):
                 value = "****" + value.get_secret_value()[-4:] if value.get_secret_value() else ""
             elif isinstance(value, Path):
                 value = str(value)
             out[name] = value
         return out
+
+
+def env_name(setting: str) -> str:
+    """The environment variable of a setting as `masked()` names it: 'briefing.max_points' -> RAG_BRIEFING__MAX_POINTS."""
+    return "RAG_" + setting.replace(".", "__").upper()

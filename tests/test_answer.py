@@ -9,7 +9,7 @@ from rag.answer.answerer import Answerer
 from rag.answer.model_output import parse_model_output
 from rag.answer.condense import Turn, condense
 from rag.answer.backends import ExtractiveBackend, open_backend
-from rag.llm.phrases import NOT_IN_ARTICLES
+from rag.llm.prompts import NOT_IN_ARTICLES
 
 from support import AP, AP_TRANSLATION, article_id_of
 from fakes import ScriptedChatModel, StubOpenAIServer, cite_first_matching, model_backend

@@ -5,7 +5,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from rag.briefing.briefer import Briefer, BriefingOptions
+from rag.briefing.briefer import Briefer
+from rag.settings import BriefingSettings
+from rag.briefing.markdown import to_markdown
 from rag.briefing.writer import Writer, parse_numbered
 from rag.briefing.faithfulness import keeps_meaning_markers, keeps_names_together, keeps_roles, sentence_case
 from rag.briefing.section_titles import key_phrase
@@ -13,7 +15,7 @@ from rag.briefing.claims import ClaimSet, claim_spans, order_articles, stem
 from rag.briefing.discrepancies import find_discrepancies, number_conflict, quantities, wording_discrepancies
 from rag.briefing.grouping import group_facts, shared_clause, stands_alone
 from rag.answer.backends import ExtractiveBackend, open_backend
-from rag.llm.phrases import NOT_IN_ARTICLES
+from rag.llm.prompts import NOT_IN_ARTICLES
 from rag.settings import Settings
 from rag.llm.prompts import get_prompt
 from rag.store.search import SearchFilters
@@ -66,14 +68,14 @@ def test_sentences_the_translation_shares_with_ap_are_folded_into_ap_claims(clai
 
 # --- reduce: facts ------------------------------------------------------------------------------
 def test_the_patriot_request_is_one_fact_from_two_independent_sources(claims, ids):
-    facts = group_facts(claims, BriefingOptions().same_claim, lambda a, b: bool(number_conflict(a, b)))
+    facts = group_facts(claims, BriefingSettings().same_claim, lambda a, b: bool(number_conflict(a, b)))
     patriot = next(f for f in facts if any("Patriot" in claims.claims[r].text for r in f.rows))
     assert {claims.claims[r].article_id for r in patriot.rows} == {ids[AP], ids[SUMMARY]}
     assert patriot.independent_sources == 2
 
 
 def test_a_claim_that_disagrees_on_a_number_is_not_counted_as_corroboration(claims, ids):
-    facts = group_facts(claims, BriefingOptions().same_claim, lambda a, b: bool(number_conflict(a, b)))
+    facts = group_facts(claims, BriefingSettings().same_claim, lambda a, b: bool(number_conflict(a, b)))
     swap = next(f for f in facts if any("175 prisoners" in claims.claims[r].text for r in f.rows))
     assert swap.independent_sources == 1 and swap.weight == 2
     assert [claims.claims[r].article_id for r in swap.conflicting] == [ids[SUMMARY]]
@@ -84,7 +86,7 @@ def test_a_claim_that_disagrees_on_a_number_is_not_counted_as_corroboration(clai
 def test_a_point_shows_only_the_clause_other_outlets_report(claims):
     floated = claim_with(claims, "an idea that Ukrainian energy experts said was probably unworkable")
     discussed = claim_with(claims, "they discussed the possibility of the U.S. taking over")
-    shown = shared_clause(claims, floated.row, [discussed.row], BriefingOptions().clause_gain)
+    shown = shared_clause(claims, floated.row, [discussed.row], BriefingSettings().clause_gain)
     assert shown == ("During the call, Mr. Trump also floated the idea of the United States taking control of "
                      "Ukrainian power plants …")
     assert shown.rstrip(" …") in floated.text  # still the article's words
@@ -171,7 +173,7 @@ def test_the_json_shape_is_what_programs_read(extractive_briefing):
 
 
 def test_markdown_lists_every_cited_quote_under_sources(extractive_briefing):
-    md = extractive_briefing.markdown()
+    md = to_markdown(extractive_briefing)
     assert md.startswith(f"# {extractive_briefing.headline}\n")
     assert md.index("## Key points") < md.index("## Where the reports differ") < md.index("## Sources")
     for point in extractive_briefing.all_points():
@@ -202,7 +204,7 @@ def test_an_outlet_filter_briefs_only_that_outlet(seeded_store, ids):
 
 # --- what a model may write -------------------------------------------------------------------
 def test_model_sentences_must_keep_numbers_negations_hedges_and_attribution(seeded_store):
-    writer = Writer(seeded_store, ExtractiveBackend(Settings()), BriefingOptions())
+    writer = Writer(seeded_store, ExtractiveBackend(Settings()), BriefingSettings())
     source = ("Meanwhile, the two combatants said Wednesday that they had each swapped 175 prisoners in one of the "
               "largest exchanges of the war.")
     assert writer.faithful(source, "The two sides said they each swapped 175 prisoners.")
@@ -249,7 +251,7 @@ def test_rewrites_that_fail_the_check_are_dropped_and_the_verbatim_sentence_stay
     assert "hundreds of prisoners" in kept[0].citations[0].quote  # and the verbatim quote still backs it
     assert briefing.headline != "Russia and Ukraine declare the war over"
     counter = seeded_store.counter
-    assert model.prompts and all(counter.count(p) < BriefingOptions().call_tokens + 50 for p in model.prompts)
+    assert model.prompts and all(counter.count(p) < BriefingSettings().call_tokens + 50 for p in model.prompts)
 
 
 def test_a_full_briefing_needs_few_small_model_calls(seeded_store):
@@ -329,7 +331,7 @@ def test_the_local_model_writes_a_checked_briefing_in_few_small_calls(seeded_sto
         backend.close()
     assert 1 <= briefing.calls <= 8 and briefing.usage.completion_tokens > 0, briefing.notes
     assert briefing.usage.prompt_tokens < 600 * briefing.calls
-    checker = Writer(seeded_store, ExtractiveBackend(Settings()), BriefingOptions())
+    checker = Writer(seeded_store, ExtractiveBackend(Settings()), BriefingSettings())
     for point in briefing.all_points():
         for c in point.citations:
             assert seeded_store.catalog.article(c.article_id).text[c.start : c.end] == c.quote

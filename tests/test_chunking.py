@@ -12,7 +12,7 @@ from support import SEEDS
 
 @pytest.fixture(scope="module")
 def counter() -> TokenCounter:
-    return TokenCounter(get_encoding("cl100k_base", Settings().cache_dir))
+    return TokenCounter(get_encoding("cl100k_base", Settings().tiktoken_path))
 
 
 @pytest.mark.parametrize("path", sorted(SEEDS.glob("*.txt")), ids=lambda p: p.name[:3])

@@ -1,10 +1,10 @@
 import pytest
 
-from rag.llm.prompts import PROMPT_VARIABLES, PROMPTS_DIR, Prompt, PromptError, get_prompt, load_prompt
+from rag.llm.prompts import PROMPT_VARIABLES, Prompt, prompts_dir, PromptError, get_prompt, load_prompt
 
 
 def test_every_prompt_file_is_registered_and_loads():
-    files = {p.stem for p in PROMPTS_DIR.glob("*.md")}
+    files = {p.name[:-3] for p in prompts_dir().iterdir() if p.name.endswith(".md")}
     assert files == set(PROMPT_VARIABLES)
     for name in files:
         prompt = get_prompt(name)
@@ -22,3 +22,19 @@ def test_render_rejects_missing_values_and_leaves_json_braces_alone():
         prompt.render()
     system, user = prompt.render(question="why?")
     assert system == "Reply {\"a\": [1]} or say The articles don't say." and user == "Q: why?"
+
+
+def test_a_broken_prompt_file_is_a_clear_rag_error(tmp_path, monkeypatch):
+    from rag.errors import RagError
+    import rag.llm.prompts as prompts
+
+    (tmp_path / "answer.md").write_text("no sections here\n{question}\n", encoding="utf-8")
+    monkeypatch.setattr(prompts, "prompts_dir", lambda: tmp_path)
+    load_prompt.cache_clear()
+    try:
+        with pytest.raises(RagError, match="needs a '## system' and a '## user' section"):
+            get_prompt("answer")
+        with pytest.raises(RagError, match="no prompt file"):
+            get_prompt("condense")
+    finally:
+        load_prompt.cache_clear()

@@ -18,7 +18,7 @@ from rag.answer.backends import Backend, Proposal
 from rag.answer.citations import Citation, is_supported, verify_citation
 from rag.answer.condense import Turn, condense
 from rag.answer.context import Context, build_context
-from rag.llm.phrases import NOT_IN_ARTICLES, mark
+from rag.llm.prompts import NOT_IN_ARTICLES, mark
 from rag.store.embeddings import as_array
 from rag.store.search import HybridRetriever, SearchFilters
 from rag.store.store import Store

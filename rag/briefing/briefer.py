@@ -15,105 +15,22 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from pydantic import BaseModel, Field
 
 from rag.types import Usage
 from rag.answer.answerability import missing_names
 from rag.ingest.articles import Article
 from rag.answer.citations import Citation, verify_citation
 from rag.briefing.claims import ClaimSet, order_articles
+from rag.briefing.model import Briefing, Point, Section, Source
 from rag.briefing.discrepancies import Discrepancy, conflicts, find_discrepancies, title_discrepancies
 from rag.store.embeddings import as_array
 from rag.errors import InputError
 from rag.briefing.grouping import Fact, group_facts, importance, representative, sections, shared_clause, stands_alone
 from rag.answer.backends import Backend
-from rag.llm.phrases import NOT_IN_ARTICLES
+from rag.llm.prompts import NOT_IN_ARTICLES
 from rag.store.search import HybridRetriever, SearchFilters
+from rag.settings import BriefingSettings
 from rag.store.store import Store
-
-
-class BriefingOptions(BaseModel):
-    """How a briefing is assembled; the defaults were tuned on the seed articles and checked by evals/."""
-
-    same_claim: float = Field(0.95, description="Cosine plus IDF word overlap at which two claims say the same thing.")
-    same_claim_cosine: float = Field(0.55, description="Least cosine for shared words to count at all.")
-    clause_gain: float = Field(0.1, description="How much better other outlets must cover one clause of a "
-                                                "sentence than all of it for a point to show only that clause.")
-    differ_pair: float = Field(0.95, description="The same score for two claims compared for differing numbers.")
-    wording_ratio: float = Field(0.6, description="Least word-sequence similarity for two readings of one quotation.")
-    min_points: int = Field(3, description="Fewest key points.")
-    max_points: int = Field(6, description="Most key points.")
-    points_per_section: int = Field(2, description="Most key points taken from one section.")
-    max_sections: int = Field(7, description="Most sections.")
-    section_merge: float = Field(0.35, description="Topic similarity above which sections always merge.")
-    section_join: float = Field(0.2, description="Least topic similarity for a fact to join a section.")
-    facts_per_section: int = Field(6, description="Most facts listed under one section.")
-    single_source_differences: int = Field(3, description="Most single-outlet claims listed as differences.")
-    topic_chunks: int = Field(12, description="Chunks retrieved for a topic-focused briefing.")
-    topic_similarity: float = Field(0.3, description="Least cosine between a claim and the topic.")
-    call_tokens: int = Field(550, description="Prompt token budget of one model call (small local windows).")
-    max_calls: int = Field(8, description="Most model calls per briefing (shortening, section titles, headline).")
-    model_seconds: float = Field(150.0, description="No further model call starts after this long: a busy machine "
-                                                    "gets a briefing in the articles' own words rather than none.")
-    rewrite_per_section: int = Field(0, description="Facts per section the model may shorten (key points always); "
-                                                    "0 keeps sections verbatim, the safest with a small model.")
-    rewrite_similarity: float = Field(0.6, description="Least cosine between a model sentence and its source.")
-    rewrite_max_novel: float = Field(0.34, description="Most share of a model sentence's words not in its source.")
-
-
-class Point(BaseModel):
-    """One fact of the briefing: a sentence, the verified quotes behind it and who reports it."""
-
-    text: str
-    citations: list[Citation]
-    outlets: list[str]
-    independent_sources: int
-    written_by: str = Field("article", description="'article' (the verbatim sentence) or 'model' (checked).")
-
-
-class Section(BaseModel):
-    title: str
-    points: list[Point]
-
-
-class Source(BaseModel):
-    """An article the briefing read."""
-
-    article_id: str
-    outlet: str | None
-    title: str | None
-    date: str | None
-    derived_from: str | None = Field(None, description="The original this article retells (not a separate source).")
-
-
-class Briefing(BaseModel):
-    headline: str
-    topic: str | None = None
-    points: list[Point] = Field(default_factory=list)
-    sections: list[Section] = Field(default_factory=list)
-    discrepancies: list[Discrepancy] = Field(default_factory=list)
-    sources: list[Source] = Field(default_factory=list)
-    independent_sources: int = 0
-    dropped: list[str] = Field(default_factory=list,
-                               description="Model sentences not used: their source did not support them.")
-    notes: list[str] = Field(default_factory=list, description="What went wrong on the way, e.g. a failed model call.")
-    backend: str = "extractive"
-    model: str = "extractive"
-    calls: int = 0
-    usage: Usage = Field(default_factory=Usage)
-    seconds: float = 0.0
-
-    def public(self) -> dict:
-        """The JSON shape of `rag brief --json`."""
-        return self.model_dump(mode="json")
-
-    def all_points(self) -> list[Point]:
-        return self.points + [p for s in self.sections for p in s.points]
-
-    def markdown(self) -> str:
-        from rag.briefing.markdown import render
-
-        return render(self)
 
 
 @dataclass
@@ -156,10 +73,10 @@ class Citations:
 class Briefer:
     """Writes briefings over a Store with one backend."""
 
-    def __init__(self, store: Store, backend: Backend, options: BriefingOptions | None = None) -> None:
+    def __init__(self, store: Store, backend: Backend, options: BriefingSettings | None = None) -> None:
         self.store = store
         self.backend = backend
-        self.options = options or BriefingOptions()
+        self.options = options or store.settings.briefing
 
     def brief(self, topic: str | None = None, filters: SearchFilters | None = None) -> Briefing:
         started = time.perf_counter()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rag.answer.citations import Citation
-from rag.llm.phrases import mark
+from rag.llm.prompts import mark
 
 if TYPE_CHECKING:
-    from rag.briefing.briefer import Briefing, Point
+    from rag.briefing.model import Briefing, Point
 
 
 def _marks(citations: list[Citation]) -> str:
@@ -31,7 +31,7 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def render(briefing: Briefing) -> str:
+def to_markdown(briefing: Briefing) -> str:
     lines = [f"# {briefing.headline}", ""]
     outlets = [s.outlet or s.article_id for s in briefing.sources if s.derived_from is None]
     dates = sorted(s.date[:10] for s in briefing.sources if s.date)

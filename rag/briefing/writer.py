@@ -23,17 +23,11 @@ from rag.briefing.faithfulness import (NEGATIONS, keeps_meaning_markers, keeps_n
 from rag.briefing.grouping import stands_alone
 from rag.answer.backends import Backend
 from rag.llm.prompts import get_prompt
+from rag.settings import BriefingSettings
 from rag.store.store import Store
 
 _NUMBERED = re.compile(r"^\s*(\d+)\s*[.):-]\s*(.+?)\s*$", re.M)
 _QUOTATION = re.compile(r"[\"“”]")
-MAX_TITLE_WORDS = 4  # a label, not a sentence: short titles name a topic rather than assert something
-MAX_HEADLINE_WORDS = 18
-TITLE_CONTEXT_WORDS = 30  # words of each of a section's two lead sentences the model sees when naming it
-HEADLINE_POINTS = 2  # key points the model sees when writing the headline
-TOKENS_PER_LINE = 40  # most tokens the model may write per shortened sentence (or the headline)
-TOKENS_PER_TITLE = 12  # ... per section title
-MIN_CALL_SECONDS = 10  # no call is started with less time than this left
 
 
 def parse_numbered(content: str) -> dict[int, str]:
@@ -47,7 +41,7 @@ def parse_numbered(content: str) -> dict[int, str]:
 class Writer:
     """Model calls of one briefing, with their cost and what was rejected."""
 
-    def __init__(self, store: Store, backend: Backend, options) -> None:
+    def __init__(self, store: Store, backend: Backend, options: BriefingSettings) -> None:
         self.store = store
         self.backend = backend
         self.options = options
@@ -61,7 +55,7 @@ class Writer:
         """The model's reply (at most `max_tokens`), or None when the call failed or the briefing's time
         for model calls is spent; a call may take no longer than the time that is left."""
         left = self.options.model_seconds - (time.monotonic() - self.started)
-        if left <= MIN_CALL_SECONDS:
+        if left <= self.options.min_call_seconds:
             self.notes.append(f"{prompt}: skipped, the model calls took longer than {self.options.model_seconds:.0f}s")
             return None
         # The client retries a timed-out call (settings.max_retries): all attempts together fit in the time left.
@@ -101,7 +95,7 @@ class Writer:
         sources = [p.text.strip(" …") for p in points]  # what the point shows: maybe just a clause of its quote
         for batch in self._batches("brief_shorten", sources, per_call=8)[:max_calls]:
             listing = "\n".join(f"{n}. {sources[k]}" for n, k in enumerate(batch, 1))
-            content = self._call("brief_shorten", TOKENS_PER_LINE * len(batch), sentences=listing)
+            content = self._call("brief_shorten", self.options.tokens_per_line * len(batch), sentences=listing)
             if content is None:
                 continue
             written = parse_numbered(content)
@@ -131,8 +125,8 @@ class Writer:
         out = list(fallback)
         names = names_in(corpus)
         for k, texts in enumerate(sections[:max_calls]):
-            shown = " / ".join(" ".join(t.split()[:TITLE_CONTEXT_WORDS]) for t in texts[:2])
-            content = self._call("brief_titles", TOKENS_PER_TITLE, sentences=shown)
+            shown = " / ".join(" ".join(t.split()[:self.options.title_context_words]) for t in texts[:2])
+            content = self._call("brief_titles", self.options.tokens_per_title, sentences=shown)
             if content is None:
                 continue
             line = next((l for l in content.strip().splitlines() if l.strip()), "")
@@ -143,14 +137,13 @@ class Writer:
                 self.dropped.append(title)
         return out
 
-    @staticmethod
-    def _fits(title: str, texts: list[str], taken: set[str], names: set[str]) -> bool:
+    def _fits(self, title: str, texts: list[str], taken: set[str], names: set[str]) -> bool:
         """A model's section title: a short label in the section's own words, names as they stand there,
         no number or negation the section does not have, and not the title of another section."""
         text = " ".join(texts)
         own = set().union(*(stems(t) for t in texts))
         names_only = all(w.lower() in names for w in tokens(title))  # "President Trump" names no topic
-        return (0 < len(title.split()) <= MAX_TITLE_WORDS and bool(stems(title)) and stems(title) <= own
+        return (0 < len(title.split()) <= self.options.max_title_words and bool(stems(title)) and stems(title) <= own
                 and not names_only and numbers(title) <= numbers(text) and keeps_names_together(text, title)
                 and not (words_of(title) & NEGATIONS) and title.lower() not in taken)
 
@@ -160,9 +153,9 @@ class Writer:
         fallback = min(quotes or [points[0].text], key=len).rstrip(".")
         if not self.backend.writes:
             return fallback
-        points = points[:HEADLINE_POINTS]
+        points = points[:self.options.headline_points]
         listing = "\n".join(f"- {p.text}" for p in points)
-        content = self._call("brief_headline", TOKENS_PER_LINE, points=listing)
+        content = self._call("brief_headline", self.options.tokens_per_line, points=listing)
         if not content:
             return fallback
         line = next((l for l in content.strip().splitlines() if l.strip()), "")
@@ -171,7 +164,7 @@ class Writer:
                               " ".join(evidence))
         vectors = as_array(self.store.embeddings, [title] + evidence)
         adds_negation = bool(words_of(title) & NEGATIONS) and not words_of(" ".join(evidence)) & NEGATIONS
-        if 0 < len(title.split()) <= MAX_HEADLINE_WORDS and not adds_negation and is_supported(
+        if 0 < len(title.split()) <= self.options.max_headline_words and not adds_negation and is_supported(
                 title, evidence, vectors[0], vectors[1:], "", self.options.rewrite_similarity,
                 self.options.rewrite_max_novel) and keeps_names_together(" ".join(evidence), title) \
                 and any(keeps_roles(e, title) for e in evidence[: len(points)]):

@@ -18,7 +18,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field
 
-from rag.briefing.briefer import Briefing
+from rag.briefing.markdown import to_markdown
+from rag.briefing.model import Briefing
 from rag.answer.citations import locate_quote, normalise
 from rag.store.store import Store
 
@@ -73,7 +74,7 @@ def score_briefing(briefing: Briefing, store: Store, path: Path = GOLD) -> Brief
     by_prefix = {Path(a.path).name[:3]: a for a in store.catalog.articles()}
     clusters = store.catalog.clusters()
     score = BriefingScore(backend=briefing.backend, metrics={})
-    seen = briefing.markdown()
+    seen = to_markdown(briefing)
     for fact in facts:
         (score.covered if _has(seen, fact.alternatives) else score.missed).append(fact.id)
     quotes = [(c.article_id, c.quote, c.start, c.end) for p in briefing.all_points() for c in p.citations]
@@ -139,6 +140,6 @@ def write_briefing_reports(briefing: Briefing, score: BriefingScore, folder: Pat
     folder.mkdir(parents=True, exist_ok=True)
     md = folder / f"briefing-{briefing.backend}-latest.md"
     js = folder / f"briefing-{briefing.backend}-latest.json"
-    md.write_text(briefing.markdown(), encoding="utf-8")
+    md.write_text(to_markdown(briefing), encoding="utf-8")
     js.write_text(score.model_dump_json(indent=1), encoding="utf-8")
     return md, js

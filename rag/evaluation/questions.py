@@ -126,9 +126,9 @@ def score_question(gold: GoldQuestion, answer: Answer, retrieved: list, locator:
         abstained=answer.abstained, passed=False, seconds=answer.seconds, citations=len(answer.citations),
         prompt_tokens=answer.usage.prompt_tokens, completion_tokens=answer.usage.completion_tokens,
     )
-    for c in answer.citations:
+    for c in answer.citations:  # checked apart from the code that made the quote: no folding, no search
         article = locator.store.catalog.article(c.article_id)
-        if article and locate_quote(article.text, c.quote) is not None:
+        if article is not None and 0 <= c.start < c.end and article.text[c.start : c.end] == c.quote:
             result.valid_quotes += 1
     if not gold.answerable:
         result.passed = answer.abstained

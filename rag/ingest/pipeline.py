@@ -11,6 +11,7 @@ from rag.ingest.articles import build_article, load_sidecar
 from rag.ingest.derived_copies import SentenceVectors, find_duplicates
 from rag.errors import InputError
 from rag.ingest.reading import discover, read_article_text
+from rag.settings import Settings
 from rag.store.store import Store
 
 Progress = Callable[[str, int], None]  # (description of the step, units just finished)
@@ -39,6 +40,16 @@ class IngestReport(BaseModel):
     @property
     def failed(self) -> list[FileResult]:
         return [f for f in self.files if f.status == "failed"]
+
+
+def build_store(settings: Settings, data_dir: Path, folder: Path, progress: Progress | None = None) -> Store:
+    """A fresh store in `data_dir` holding every article of `folder` (the chat model stays where
+    `settings` keep it, so it is not joined again for each new store)."""
+    if not folder.is_dir():
+        raise InputError(f"no folder of articles at {folder}")
+    store = Store(settings.model_copy(update={"data_dir": data_dir, "model_dir": settings.models_path}))
+    ingest_paths(store, [folder], progress)
+    return store
 
 
 def sentence_vectors(store: Store) -> SentenceVectors:

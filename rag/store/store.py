@@ -38,7 +38,7 @@ class Store:
 
     @cached_property
     def counter(self) -> TokenCounter:
-        return TokenCounter(get_encoding(self.settings.encoding, self.settings.cache_dir))
+        return TokenCounter(get_encoding(self.settings.encoding, self.settings.tiktoken_path))
 
     def chunk(self, article: Article) -> list[Chunk]:
         return chunk_text(

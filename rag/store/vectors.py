@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from urllib.parse import urlparse
 
 from rag.errors import StoreError
-
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
 def _client(data_dir: Path, url: str | None):

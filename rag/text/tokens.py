@@ -24,9 +24,9 @@ def _packaged_encoding(name: str) -> bytes:
     return gzip.decompress(path.read_bytes())
 
 
-def install_offline_encodings(cache_dir: Path) -> None:
-    """Make `tiktoken.get_encoding` work without a network by pre-filling its cache."""
-    target = Path(os.environ.get("TIKTOKEN_CACHE_DIR") or cache_dir / "tiktoken")
+def install_offline_encodings(target: Path) -> None:
+    """Make `tiktoken.get_encoding` work without a network by pre-filling its cache in `target`
+    (settings.tiktoken_path); tiktoken learns the folder from its environment variable."""
     target.mkdir(parents=True, exist_ok=True)
     os.environ["TIKTOKEN_CACHE_DIR"] = str(target)
     for name, url in _BLOB_URLS.items():
@@ -39,7 +39,7 @@ def install_offline_encodings(cache_dir: Path) -> None:
 
 @lru_cache(maxsize=4)
 def get_encoding(name: str, cache_dir: Path) -> tiktoken.Encoding:
-    """The named tiktoken encoding, loaded offline."""
+    """The named tiktoken encoding, loaded offline from `cache_dir`."""
     install_offline_encodings(cache_dir)
     return tiktoken.get_encoding(name)
 
