@@ -38,3 +38,18 @@ def test_a_broken_prompt_file_is_a_clear_rag_error(tmp_path, monkeypatch):
             get_prompt("condense")
     finally:
         load_prompt.cache_clear()
+
+
+def test_the_wheel_carries_every_prompt(tmp_path):
+    """A non-editable install reads prompts from inside the package, so the wheel must hold them."""
+    import subprocess
+    import sys
+    import zipfile
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                    "-w", str(tmp_path), str(root)], check=True, capture_output=True, cwd=tmp_path)
+    wheel = next(tmp_path.glob("rag-*.whl"))
+    shipped = {Path(n).name[:-3] for n in zipfile.ZipFile(wheel).namelist() if n.startswith("rag/prompts/")}
+    assert shipped == set(PROMPT_VARIABLES)
