@@ -12,8 +12,8 @@ import re
 import numpy as np
 
 from rag.answer.answerability import expected_answer_type, has_answer_type
-from rag.answer.citations import content_words
 from rag.answer.context import Context
+from rag.text.words import SPEECH_VERBS, content_words
 
 LEXICAL_WEIGHT = 0.3
 SUBJECT_VERB_WEIGHT = 0.3
@@ -23,7 +23,7 @@ REPEAT_SIMILARITY = 0.8
 # Verbs questions use, with the words articles report them in.
 _VERB_FAMILIES = {
     "ask": ["ask", "request", "seek", "sought", "call for", "urge", "press", "appeal"],
-    "say": ["say", "said", "state", "tell", "told", "add", "note", "describe", "call", "write", "wrote", "claim"],
+    "say": ["say", *sorted(SPEECH_VERBS)],
     "agree": ["agree", "accept", "back", "sign", "endorse", "approve"],
     "want": ["want", "seek", "sought", "demand", "push", "insist"],
     "reject": ["reject", "refuse", "rule out", "oppose", "dismiss"],

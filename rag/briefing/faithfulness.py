@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import re
 
-from rag.answer.citations import normalise
-from rag.briefing.claims import stem
+from rag.text.words import SPEECH_VERBS, normalise, stem
 
 NEGATIONS = {"not", "no", "never", "n't", "without", "none", "nothing", "neither", "nor", "cannot"}
 _HEDGES = {"could", "may", "might", "would", "possibly", "probably", "likely", "suggest", "suggested", "suggesting",
            "floated", "if", "whether", "idea", "plan", "proposal", "proposed", "possibility"}
-_SPEECH = {"said", "says", "say", "told", "according", "stated", "added", "wrote", "claimed", "accused", "argued",
-           "called", "described", "reported", "insisted", "warned", "posted", "announced", "confirmed",
-           "underscored", "urged", "noted", "statement", "asked", "requested"}
+_ATTRIBUTIONS = SPEECH_VERBS | {"according", "statement"}
 # Verbs whose subject and object must not trade places in a rewrite (stems: 'accus' matches 'accused').
 _ROLE_VERBS = ("accus", "attack", "blam", "said", "say", "told", "tell", "agre", "reject", "refus", "request",
                "ask", "launch", "hit", "strik", "struck", "target", "urg", "warn", "demand", "support", "back")
@@ -40,7 +37,7 @@ def keeps_meaning_markers(source: str, rewrite: str) -> bool:
         return False
     new_stems = new | {stem(w) for w in new}  # 'requests' keeps 'requested'
     return all(not src & kind or new & kind or new_stems & {stem(w) for w in src & kind}
-               for kind in (NEGATIONS, _HEDGES, _SPEECH))
+               for kind in (NEGATIONS, _HEDGES, _ATTRIBUTIONS))
 
 
 def tokens(text: str) -> list[str]:

@@ -5,18 +5,16 @@ from __future__ import annotations
 import math
 import re
 
-from rag.answer.citations import normalise
-from rag.briefing.claims import stem, stems
+from rag.text.words import SPEECH_VERBS, WEEKDAYS, normalise, stem, stems
 
 _EDGE_WORDS = set("a an and are as at be by for from in into is it of on or the to was were with that this its "
                   "their his her he she they who which when while but".split())
 # Words that make poor titles on their own or at a title's edge.
-_GENERIC = set("very good additional also said says told added stated agreed asked requested called made make take "
-               "taking according including however would could should will may might first last new other another "
-               "such many much more most several any some all each both two one three form way time day days week "
-               "weeks month wednesday tuesday monday thursday friday saturday sunday him them mr mrs ms just only "
-               "there here what who whom whose where why how not no yes spoke spoken talked met held gave came went "
-               "got put set led".split())
+_GENERIC = set("very good additional also agreed made make take taking according including however would could "
+               "should will may might first last new other another such many much more most several any some all "
+               "each both two one three form way time day days week weeks month him them mr mrs ms just only there "
+               "here what who whom whose where why how not no yes spoke spoken talked met held gave came went got "
+               "put set led".split()) | SPEECH_VERBS | set(WEEKDAYS)
 _ADJECTIVE_END = re.compile(r"(?:ian|ive|al|ous|ful|ic|ed|ing|ly|ern|ish|ese)$", re.I)
 
 

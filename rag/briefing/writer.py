@@ -15,8 +15,8 @@ import time
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from rag.answer.answerer import Usage
-from rag.answer.citations import is_supported, numbers
-from rag.briefing.claims import stems
+from rag.answer.citations import is_supported
+from rag.text.words import numbers, stems
 from rag.store.embeddings import as_array
 from rag.errors import RagError
 from rag.briefing.faithfulness import (NEGATIONS, keeps_meaning_markers, keeps_names_together, keeps_roles, names_in,

@@ -19,7 +19,8 @@ import yaml
 from pydantic import BaseModel, Field
 
 from rag.briefing.briefer import Briefing
-from rag.answer.citations import locate_quote, normalise
+from rag.answer.citations import locate_quote
+from rag.text.words import normalise
 from rag.store.store import Store
 
 GOLD = Path(__file__).resolve().parents[2] / "evals" / "gold" / "briefing.yaml"
