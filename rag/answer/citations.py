@@ -12,7 +12,7 @@ import re
 import numpy as np
 from pydantic import BaseModel, Field
 
-from rag.text.words import content_words, fold_with_map, mentioned, names, normalise, numbers, words
+from rag.text.words import fold_with_map, mentioned, names, normalise, numbers, stems, words
 
 
 class Citation(BaseModel):
@@ -84,8 +84,8 @@ def is_supported(claim: str, evidence: list[str], claim_vector: np.ndarray, evid
         return False
     if float(np.max(evidence_vectors @ claim_vector)) < min_similarity:
         return False
-    claimed = content_words(claim)
+    claimed = stems(claim)
     if not claimed:
         return True
-    novel = claimed - content_words(joined) - content_words(question)
+    novel = claimed - stems(joined) - stems(question)
     return len(novel) / len(claimed) <= max_novel

@@ -13,7 +13,7 @@ import numpy as np
 
 from rag.answer.answerability import expected_answer_type, has_answer_type
 from rag.answer.context import Context
-from rag.text.words import SPEECH_VERBS, content_words
+from rag.text.words import SPEECH_VERBS, stems
 
 LEXICAL_WEIGHT = 0.3
 SUBJECT_VERB_WEIGHT = 0.3
@@ -61,11 +61,11 @@ def subject_verb_pattern(question: str) -> re.Pattern | None:
 
 def score_sentences(question: str, context: Context, question_vector: np.ndarray) -> np.ndarray:
     """How well each context sentence answers the question (higher is better)."""
-    asked = content_words(question)
+    asked = stems(question)
     pattern = subject_verb_pattern(question)
     texts = [s.text for s in context.sentences]
     dense = context.vectors @ question_vector
-    lexical = np.array([len(asked & content_words(t)) / len(asked) if asked else 0.0 for t in texts])
+    lexical = np.array([len(asked & stems(t)) / len(asked) if asked else 0.0 for t in texts])
     agent = np.array([1.0 if pattern and pattern.search(" ".join(t.split())) else 0.0 for t in texts])
     return dense + LEXICAL_WEIGHT * lexical + SUBJECT_VERB_WEIGHT * agent
 

@@ -102,14 +102,10 @@ def stem(word: str) -> str:
 
 
 def stems(text: str) -> frozenset[str]:
-    """Stemmed content words; hyphenated words are joined ('cease-fire' is 'ceasefire')."""
+    """The content words of a text, stemmed so 'missiles' meets 'missile': no stop words, no words
+    under three letters, hyphenated words joined ('cease-fire' is 'ceasefire'), possessives dropped."""
     folded = re.sub(r"'s\b", "", join_hyphens(normalise(text).lower()))
     return frozenset(stem(w) for w in _STEM_WORD.findall(folded) if w not in STOP_WORDS and len(w) > 2)
-
-
-def content_words(text: str) -> frozenset[str]:
-    """The words of a text that carry its topic, stemmed so 'missiles' meets 'missile'."""
-    return stems(text)
 
 
 # --- Names and numbers ---------------------------------------------------------------------------
