@@ -53,7 +53,7 @@ SPEECH_VERB = "(?:" + "|".join(sorted(SPEECH_VERBS)) + ")"  # one of them, for a
 # Words that carry no topic: articles, pronouns, auxiliaries, prepositions, conjunctions, question words,
 # quantifiers, honorifics and the commonest speech verbs. Two sentences sharing them share nothing.
 STOP_WORDS = frozenset(
-    "a an the and or but so than then not no "
+    "a an the and or but so than then while not no "
     "i we us our he him his she her it its they them their this that these those there "
     "what which who whom when where why how "
     "be been being is are was were do does did has have had will would could can may might should "
