@@ -10,14 +10,8 @@ from __future__ import annotations
 
 import re
 
-from rag.text.words import MONTHS, NUMBER_WORDS, ROUND_AMOUNTS, WEEKDAYS, mentioned, name_words, words
+from rag.text.words import MONTHS, NOT_NAMES, NUMBER_WORDS, ROUND_AMOUNTS, WEEKDAYS, mentioned, name_words, words
 
-# Capitalised in a question without naming a subject; calendar words are not subjects either: articles
-# say "this month", "on Wednesday".
-_QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "do",
-                   "is", "are", "was", "were", "will", "would", "could", "can", "has", "have", "in", "on", "and",
-                   "besides", "apart", "under", "over", "after", "before", "according", "i", "the", "a",
-                   *MONTHS, *WEEKDAYS}
 _HAS_NUMBER = re.compile(r"\d|\b(?:" + "|".join([*NUMBER_WORDS, *ROUND_AMOUNTS]) + r")\b", re.I)
 _HAS_DATE = re.compile(
     r"\b(?:\d{4}|\d{1,2}:\d{2}|" + "|".join(WEEKDAYS + MONTHS) + r"|yesterday|today|tomorrow|tonight|"
@@ -27,11 +21,11 @@ _HAS_DATE = re.compile(
 
 
 def question_names(question: str) -> list[str]:
-    """Capitalised words of the question that name something (not its first word or question words)."""
+    """Capitalised words of the question that name something (not its first word, question words or days)."""
     names = []
     for start, written in name_words(question):
         word = written.rstrip("’'s").rstrip("’'")
-        if start == 0 or word.lower() in _QUESTION_WORDS:
+        if start == 0 or word.lower() in NOT_NAMES:
             continue
         names.append(word)
     return names

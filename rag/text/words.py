@@ -64,9 +64,11 @@ STOP_WORDS = frozenset(
 
 # Capitalised words that open sentences without naming anyone: 'During the call, ...', 'President ...'.
 SENTENCE_STARTERS = frozenset(
-    "during according meanwhile however despite after before while when since as if yes no "
-    "both all some many most one two three first last mr mrs ms president".split()
+    "during according meanwhile however despite after before while when since as if yes no besides apart "
+    "under whose both all some many most one two three first last mr mrs ms president".split()
 )
+# Capitalised words that name no one: stop words, sentence starters and the calendar ('on Wednesday').
+NOT_NAMES = STOP_WORDS | SENTENCE_STARTERS | frozenset(MONTHS) | frozenset(WEEKDAYS)
 
 # Number words and the digits they stand for; a quantity written in words counts like one in digits.
 NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
@@ -117,9 +119,9 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 def names(text: str) -> set[str]:
     """Lower-cased capitalised words that name people, places or bodies (not sentence starters like
-    'During'), without a possessive 's."""
+    'During' or days like 'Wednesday'), without a possessive 's."""
     found = {re.sub(r"[’']s$", "", m.group(0).lower()) for m in _NAME.finditer(text)}
-    return {n for n in found if n not in STOP_WORDS and n not in SENTENCE_STARTERS}
+    return found - NOT_NAMES
 
 
 def name_words(text: str) -> list[tuple[int, str]]:
