@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from rag.text.words import SPEECH_VERBS, normalise, stem
+from rag.text.words import SPEECH_VERBS, names_in, normalise, stem, tokens
 
 NEGATIONS = {"not", "no", "never", "n't", "without", "none", "nothing", "neither", "nor", "cannot"}
 _HEDGES = {"could", "may", "might", "would", "possibly", "probably", "likely", "suggest", "suggested", "suggesting",
@@ -40,11 +40,6 @@ def keeps_meaning_markers(source: str, rewrite: str) -> bool:
                for kind in (NEGATIONS, _HEDGES, _ATTRIBUTIONS))
 
 
-def tokens(text: str) -> list[str]:
-    """Words as written, abbreviations ("U.S.") kept whole."""
-    return re.findall(r"[A-Za-z][\w.’'-]*[\w]|[A-Za-z]", normalise(text))
-
-
 def _name_runs(text: str, names: set[str]) -> list[list[str]]:
     """Runs of consecutive tokens that are names ("U.S. President Zelensky"), lower-cased."""
     runs: list[list[str]] = [[]]
@@ -59,17 +54,6 @@ def _name_runs(text: str, names: set[str]) -> list[list[str]]:
 def _subsequence(part: list[str], whole: list[str]) -> bool:
     it = iter(whole)
     return all(any(w == p for w in it) for p in part)
-
-
-def names_in(text: str) -> set[str]:
-    """Lower-cased tokens written with a capital inside a sentence (names and titles: 'President')."""
-    folded = normalise(text)
-    out = set()
-    for match in re.finditer(r"[A-Za-z][\w.’'-]*[\w]|[A-Za-z]", folded):
-        before = folded[: match.start()].rstrip(" \"'“‘(")
-        if match.group(0)[0].isupper() and before and before[-1] not in ".!?:":
-            out.add(match.group(0).lower())
-    return out
 
 
 def sentence_case(title: str, evidence: str) -> str:

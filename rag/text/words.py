@@ -115,6 +115,7 @@ def stems(text: str) -> frozenset[str]:
 NAME = r"[A-Z][\w’'-]*[a-z]"
 _NAME = re.compile(rf"\b{NAME}")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_WRITTEN_WORD = re.compile(r"[A-Za-z][\w.’'-]*[\w]|[A-Za-z]")
 
 
 def names(text: str) -> set[str]:
@@ -122,6 +123,22 @@ def names(text: str) -> set[str]:
     'During' or days like 'Wednesday'), without a possessive 's."""
     found = {re.sub(r"[’']s$", "", m.group(0).lower()) for m in _NAME.finditer(text)}
     return found - NOT_NAMES
+
+
+def tokens(text: str) -> list[str]:
+    """Words as written, abbreviations ("U.S.") kept whole."""
+    return _WRITTEN_WORD.findall(normalise(text))
+
+
+def names_in(text: str) -> set[str]:
+    """Lower-cased tokens written with a capital inside a sentence (names and titles: 'President')."""
+    folded = normalise(text)
+    out = set()
+    for match in _WRITTEN_WORD.finditer(folded):
+        before = folded[: match.start()].rstrip(" \"'“‘(")
+        if match.group(0)[0].isupper() and before and before[-1] not in ".!?:":
+            out.add(match.group(0).lower())
+    return out
 
 
 def name_words(text: str) -> list[tuple[int, str]]:

@@ -7,16 +7,16 @@ import re
 from rag.briefing.claims import ClaimSet
 from rag.briefing.discrepancies.discrepancy import Discrepancy, Scope, version
 from rag.briefing.discrepancies.numbers import counted
-from rag.text.words import SPEECH_VERB, quotations, stem
+from rag.text.words import SPEECH_VERB, names_in, quotations, stems
 
 _NAMED_SPEAKER = re.compile(rf"\b[A-Z][a-z]+ [A-Z][a-z]+(?:,[^,]{{3,80}},)? {SPEECH_VERB}\b")
 _RARE = 3.0  # IDF of a name few claims use: shared by two outlets, it means they report the same thing
 UNRELATED_SHARE = 0.85  # a claim this share of the pair threshold close to another outlet's is reported twice
 
 
-def _names_in(text: str) -> set[str]:
+def _names_in(text: str) -> frozenset[str]:
     """Stems of the capitalised words inside a sentence (not its first word): names of people and places."""
-    return {stem(m.group(1).lower()) for m in re.finditer(r"(?<=[\w,;:’'”\"]\s)([A-Z][a-z]+)", text)}
+    return frozenset().union(*(stems(name) for name in names_in(text)))
 
 
 def detect(cs: ClaimSet, scope: Scope) -> list[Discrepancy]:
