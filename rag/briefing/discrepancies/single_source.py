@@ -7,9 +7,9 @@ import re
 from rag.briefing.claims import ClaimSet
 from rag.briefing.discrepancies.discrepancy import Discrepancy, Scope, version
 from rag.briefing.discrepancies.numbers import counted
-from rag.text.words import SPEECH_VERB, names_in, quotations, stems
+from rag.text.words import NAME, SPEECH_VERB, names_in, quotations, stems
 
-_NAMED_SPEAKER = re.compile(rf"\b[A-Z][a-z]+ [A-Z][a-z]+(?:,[^,]{{3,80}},)? {SPEECH_VERB}\b")
+_NAMED_SPEAKER = re.compile(rf"\b{NAME} {NAME}(?:,[^,]{{3,80}},)? {SPEECH_VERB}\b")
 _RARE = 3.0  # IDF of a name few claims use: shared by two outlets, it means they report the same thing
 UNRELATED_SHARE = 0.85  # a claim this share of the pair threshold close to another outlet's is reported twice
 

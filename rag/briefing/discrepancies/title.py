@@ -22,7 +22,7 @@ def detect(cs: ClaimSet, scope: Scope) -> list[Discrepancy]:
         for match in _STATUS_TITLE.finditer(claim.text):
             title, surname = match.group("title").split()[-1], match.group("name").split()[-1]
             plain = re.compile(rf"(?<!{match.group('status')} )\b(?:[A-Z][\w.]*\s+){{0,2}}{re.escape(title)}\s+"
-                               rf"(?:[A-Z][\w’'-]+\s+){{0,2}}{re.escape(surname)}\b")
+                               rf"(?:{NAME}\s+){{0,2}}{re.escape(surname)}\b")
             others: dict[str, int] = {}
             for j, other in enumerate(cs.claims):
                 if cs.independent(i, j) and other.cluster not in others:
