@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from rag.briefing.claims import ClaimSet
-from rag.text.words import SPEECH_VERB, WEEKDAYS, stems
+from rag.text.words import NAME, SPEECH_VERB, WEEKDAYS, stems
 
 
 class Fact(BaseModel):
@@ -119,7 +119,7 @@ _NEEDS_CONTEXT = re.compile(
     rf"^\W*(?:[a-z]+,\s*)?(?:he|she|they|(?:this|that)(?!\s+{_WHEN}\b)|these|those|but|and|so)\b"
     rf"|[,”\"]\s*(?:he|she|they) {SPEECH_VERB}\b", re.I)
 _FIRST_PERSON = re.compile(r"^\W*(?:we|i|you|our|my)\b", re.I)
-_NAME_LATER = re.compile(r"\s[A-Z][a-z]")
+_NAME_LATER = re.compile(rf"\s{NAME}")
 
 
 def stands_alone(text: str) -> bool:
