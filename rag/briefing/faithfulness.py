@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import re
 
-from rag.text.words import SPEECH_VERBS, names_in, normalise, stem, tokens
+from rag.text.words import HEDGES, NEGATIONS, SPEECH_VERBS, names_in, normalise, stem, tokens
 
-NEGATIONS = {"not", "no", "never", "n't", "without", "none", "nothing", "neither", "nor", "cannot"}
-_HEDGES = {"could", "may", "might", "would", "possibly", "probably", "likely", "suggest", "suggested", "suggesting",
-           "floated", "if", "whether", "idea", "plan", "proposal", "proposed", "possibility"}
 _ATTRIBUTIONS = SPEECH_VERBS | {"according", "statement"}
 # Verbs whose subject and object must not trade places in a rewrite (stems: 'accus' matches 'accused').
 _ROLE_VERBS = ("accus", "attack", "blam", "said", "say", "told", "tell", "agre", "reject", "refus", "request",
@@ -37,7 +34,7 @@ def keeps_meaning_markers(source: str, rewrite: str) -> bool:
         return False
     new_stems = new | {stem(w) for w in new}  # 'requests' keeps 'requested'
     return all(not src & kind or new & kind or new_stems & {stem(w) for w in src & kind}
-               for kind in (NEGATIONS, _HEDGES, _ATTRIBUTIONS))
+               for kind in (NEGATIONS, HEDGES, _ATTRIBUTIONS))
 
 
 def _name_runs(text: str, names: set[str]) -> list[list[str]]:

@@ -16,11 +16,10 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from rag.answer.answerer import Usage
 from rag.answer.citations import is_supported
-from rag.text.words import numbers, stems
+from rag.text.words import NEGATIONS, names_in, numbers, stems, tokens
 from rag.store.embeddings import as_array
 from rag.errors import RagError
-from rag.briefing.faithfulness import (NEGATIONS, keeps_meaning_markers, keeps_names_together, keeps_roles, names_in,
-                              sentence_case, tokens, words_of)
+from rag.briefing.faithfulness import keeps_meaning_markers, keeps_names_together, keeps_roles, sentence_case, words_of
 from rag.briefing.grouping import stands_alone
 from rag.llm.backends import Backend, call_model
 from rag.llm.prompts import get_prompt

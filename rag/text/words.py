@@ -50,6 +50,11 @@ SPEECH_VERBS = frozenset(
 )
 SPEECH_VERB = "(?:" + "|".join(sorted(SPEECH_VERBS)) + ")"  # one of them, for a regex
 
+# Words that deny or hedge a statement: a rewrite that drops one says something else.
+NEGATIONS = frozenset({"not", "no", "never", "n't", "without", "none", "nothing", "neither", "nor", "cannot"})
+HEDGES = frozenset({"could", "may", "might", "would", "possibly", "probably", "likely", "suggest", "suggested",
+                    "suggesting", "floated", "if", "whether", "idea", "plan", "proposal", "proposed", "possibility"})
+
 # Words that carry no topic: articles, pronouns, auxiliaries, prepositions, conjunctions, question words,
 # quantifiers, honorifics and the commonest speech verbs. Two sentences sharing them share nothing.
 STOP_WORDS = frozenset(
@@ -80,14 +85,14 @@ ROUND_AMOUNTS = ("dozens", "hundreds", "thousands", "millions", "billions")
 VAGUE_AMOUNTS = ROUND_AMOUNTS + ("several", "numerous", "scores")
 
 # --- Words and stems -----------------------------------------------------------------------------
-WORD = re.compile(r"[a-z0-9]+")
+_WORD = re.compile(r"[a-z0-9]+")
 _STEM_WORD = re.compile(r"[a-z][a-z0-9]*")
 _HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])", re.I)
 
 
 def words(text: str) -> set[str]:
     """Lower-case words and numbers of the folded text ('Crimean' -> 'crimean', '1,200' -> '1', '200')."""
-    return set(WORD.findall(normalise(text).lower()))
+    return set(_WORD.findall(normalise(text).lower()))
 
 
 def join_hyphens(text: str) -> str:
@@ -156,7 +161,7 @@ def numbers(text: str) -> set[str]:
     return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
-# --- Quotations and datelines -----------------------------------------------------------------------------------
+# --- Quotations and datelines ------------------------------------------------------------------
 _QUOTED = re.compile(r"“([^“”]{12,}?)”|\"([^\"]{12,}?)\"")
 
 
