@@ -6,12 +6,11 @@ import re
 
 from rag.briefing.claims import ClaimSet
 from rag.briefing.discrepancies.discrepancy import Discrepancy, Scope, close_pairs, version
-from rag.text.words import NUMBER_WORDS, VAGUE_AMOUNTS, normalise, stem
+from rag.text.words import NUMBER_WORDS, STOP_WORDS, VAGUE_AMOUNTS, normalise, stem
 
 _QUANTITY = re.compile(
     r"\b(\d[\d,.]*|" + "|".join([*NUMBER_WORDS, *VAGUE_AMOUNTS]) + r")(?:-[a-z]+)?\s+((?:[a-z][\w']*\s*){1,3})",
     re.I)
-_NOT_COUNTED = ("of", "the", "a", "more", "than", "about", "some")  # words between an amount and its noun
 
 
 def counted(text: str) -> list[tuple[str, str, str]]:
@@ -24,7 +23,7 @@ def counted(text: str) -> list[tuple[str, str, str]]:
         if re.fullmatch(r"(1[89]|20)\d\d", amount):
             continue  # a year
         for word in re.finditer(r"[A-Za-z][\w']*", match.group(2)):
-            if word.group(0).lower() in _NOT_COUNTED:
+            if word.group(0).lower() in STOP_WORDS:  # "hundreds of the prisoners"
                 continue
             out.append((stem(word.group(0).lower()), amount, folded[match.start() : match.start(2) + word.end()]))
             break
