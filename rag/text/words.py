@@ -1,7 +1,7 @@
 """The one text toolkit: folding, words, stems, names, numbers and the English word lists behind them.
 
 Every module that compares words goes through here, so no two of them can disagree about whether
-'missiles' meets 'missile', whether 'Trump’s' names Trump, or whether 'said' is a content word.
+'prisoners' meets 'prisoner', whether 'Trump’s' names Trump, or whether 'said' is a content word.
 The lists are English, not the seed articles: a word belongs here because of what it does in any
 news sentence.
 """
@@ -109,7 +109,7 @@ def stem(word: str) -> str:
 
 
 def stems(text: str) -> frozenset[str]:
-    """The content words of a text, stemmed so 'missiles' meets 'missile': no stop words, no words
+    """The content words of a text, stemmed so 'prisoners' meets 'prisoner': no stop words, no words
     under three letters, hyphenated words joined ('cease-fire' is 'ceasefire'), possessives dropped."""
     folded = re.sub(r"'s\b", "", join_hyphens(normalise(text).lower()))
     return frozenset(stem(w) for w in _STEM_WORD.findall(folded) if w not in STOP_WORDS and len(w) > 2)
