@@ -11,14 +11,15 @@ from rag.briefing.markdown import to_markdown
 from rag.briefing.writer import Writer, parse_numbered
 from rag.briefing.faithfulness import keeps_meaning_markers, keeps_names_together, keeps_roles, sentence_case
 from rag.briefing.section_titles import key_phrase
-from rag.briefing.claims import ClaimSet, claim_spans, order_articles, stem
-from rag.briefing.discrepancies import find_discrepancies, number_conflict, quantities, wording_discrepancies
+from rag.briefing.claims import ClaimSet, claim_spans, order_articles
+from rag.briefing.discrepancies import Scope, find_discrepancies, number_conflict, quantities, wording
 from rag.briefing.grouping import group_facts, shared_clause, stands_alone
 from rag.answer.backends import ExtractiveBackend, open_backend
 from rag.llm.prompts import NOT_IN_ARTICLES
 from rag.settings import Settings
 from rag.llm.prompts import get_prompt
 from rag.store.search import SearchFilters
+from rag.text.words import stem
 
 from support import AP, AP_TRANSLATION, NOTUS, NYT, SUMMARY, article_id_of
 from fakes import ScriptedChatModel, model_backend
@@ -126,7 +127,7 @@ def test_the_known_differences_between_outlets_are_found_with_verbatim_sides(see
 
 
 def test_the_same_words_quoted_at_different_lengths_are_no_difference(claims):
-    found = wording_discrepancies(claims, 0.6)
+    found = wording.detect(claims, Scope(wording_ratio=0.6))
     for d in found:
         texts = [" ".join(v.text.lower().split()) for v in d.versions]
         assert len(set(texts)) > 1

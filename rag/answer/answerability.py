@@ -10,31 +10,22 @@ from __future__ import annotations
 
 import re
 
-_QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "do",
-                   "is", "are", "was", "were", "will", "would", "could", "can", "has", "have", "in", "on", "and",
-                   "besides", "apart", "under", "over", "after", "before", "according", "i", "the", "a",
-                   # Calendar words are not subjects: articles say "this month", "on Wednesday".
-                   "january", "february", "march", "april", "may", "june", "july", "august", "september",
-                   "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
-                   "saturday", "sunday"}
-_NAME = re.compile(r"\b[A-Z][\w’'-]*[a-z][\w’'-]*")
-_NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty "
-                 "hundred hundreds thousand thousands million millions billion billions dozen dozens").split()
-_HAS_NUMBER = re.compile(r"\d|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.I)
+from rag.text.words import MONTHS, NOT_NAMES, NUMBER_WORDS, ROUND_AMOUNTS, WEEKDAYS, mentioned, name_words, words
+
+_HAS_NUMBER = re.compile(r"\d|\b(?:" + "|".join([*NUMBER_WORDS, *ROUND_AMOUNTS]) + r")\b", re.I)
 _HAS_DATE = re.compile(
-    r"\b(?:\d{4}|\d{1,2}:\d{2}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|"
-    r"april|may|june|july|august|september|october|november|december|yesterday|today|tomorrow|tonight|"
+    r"\b(?:\d{4}|\d{1,2}:\d{2}|" + "|".join(WEEKDAYS + MONTHS) + r"|yesterday|today|tomorrow|tonight|"
     r"overnight|last (?:week|month|year)|next (?:week|month|year)|\d+ (?:days?|weeks?|months?|years?|hours?|minutes?))\b",
     re.I,
 )
 
 
 def question_names(question: str) -> list[str]:
-    """Capitalised words of the question that name something (not its first word or question words)."""
+    """Capitalised words of the question that name something (not its first word, question words or days)."""
     names = []
-    for match in _NAME.finditer(question):
-        word = match.group(0).rstrip("’'s").rstrip("’'")
-        if match.start() == 0 or word.lower() in _QUESTION_WORDS:
+    for start, written in name_words(question):
+        word = written.rstrip("’'s").rstrip("’'")
+        if start == 0 or word.lower() in NOT_NAMES:
             continue
         names.append(word)
     return names
@@ -42,11 +33,11 @@ def question_names(question: str) -> list[str]:
 
 def missing_names(question: str, texts: list[str]) -> list[str]:
     """Names in the question that occur in none of the texts (a prefix counts: Crimea ~ Crimean)."""
-    words = set(re.findall(r"[a-z0-9]+", " ".join(texts).lower()))
+    known = words(" ".join(texts))
     missing = []
     for name in question_names(question):
         key = re.sub(r"[^a-z0-9]", "", name.lower())
-        if key and not any(w.startswith(key) or key.startswith(w) and len(w) >= 4 for w in words):
+        if key and not mentioned(key, known):
             missing.append(name)
     return missing
 

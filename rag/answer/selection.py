@@ -12,8 +12,8 @@ import re
 import numpy as np
 
 from rag.answer.answerability import expected_answer_type, has_answer_type
-from rag.answer.citations import content_words
 from rag.answer.context import Context
+from rag.text.words import SPEECH_VERBS, stems
 
 LEXICAL_WEIGHT = 0.3
 SUBJECT_VERB_WEIGHT = 0.3
@@ -23,7 +23,7 @@ REPEAT_SIMILARITY = 0.8
 # Verbs questions use, with the words articles report them in.
 _VERB_FAMILIES = {
     "ask": ["ask", "request", "seek", "sought", "call for", "urge", "press", "appeal"],
-    "say": ["say", "said", "state", "tell", "told", "add", "note", "describe", "call", "write", "wrote", "claim"],
+    "say": ["say", *sorted(SPEECH_VERBS)],
     "agree": ["agree", "accept", "back", "sign", "endorse", "approve"],
     "want": ["want", "seek", "sought", "demand", "push", "insist"],
     "reject": ["reject", "refuse", "rule out", "oppose", "dismiss"],
@@ -61,11 +61,11 @@ def subject_verb_pattern(question: str) -> re.Pattern | None:
 
 def score_sentences(question: str, context: Context, question_vector: np.ndarray) -> np.ndarray:
     """How well each context sentence answers the question (higher is better)."""
-    asked = content_words(question)
+    asked = stems(question)
     pattern = subject_verb_pattern(question)
     texts = [s.text for s in context.sentences]
     dense = context.vectors @ question_vector
-    lexical = np.array([len(asked & content_words(t)) / len(asked) if asked else 0.0 for t in texts])
+    lexical = np.array([len(asked & stems(t)) / len(asked) if asked else 0.0 for t in texts])
     agent = np.array([1.0 if pattern and pattern.search(" ".join(t.split())) else 0.0 for t in texts])
     return dense + LEXICAL_WEIGHT * lexical + SUBJECT_VERB_WEIGHT * agent
 

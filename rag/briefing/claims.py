@@ -19,23 +19,14 @@ from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, Field
 
 from rag.ingest.articles import Article
-from rag.answer.citations import normalise
 from rag.store.embeddings import as_array
 from rag.text.sentences import split_sentences
+from rag.text.words import DATELINE, normalise, stems
 
 MIN_WORDS = 6  # shorter sentences (section headings, datelines) rarely state a claim
 MIN_COSINE = 0.55  # below this closeness in meaning, shared words do not make two claims the same
-# A wire dateline before the lede: "KYIV, Ukraine (AP) — ".
-_DATELINE = re.compile(r"^[^\n—–]{0,80}?\([A-Z][A-Za-z]{1,10}\)\s*[—–-]+\s*")
 _LABEL = re.compile(r"^[A-Z][a-z]{2,12}:\s+")
 _TERMINAL = re.compile(r"[.!?…][\"'”’»)\]]*$")
-_WORD = re.compile(r"[a-z][a-z0-9]*")
-_STOPWORDS = frozenset(
-    "a an and are as at be been being by did do does for from had has have he her him his i in into is it its "
-    "of on or our she that the their them there they this those these to was we were what when where which who "
-    "will with would about after also not no but so than then said says say told could can may might should "
-    "mr mrs ms just very more most over such other any all some each both one two only own same too us".split()
-)
 
 
 class Claim(BaseModel):
@@ -59,21 +50,6 @@ class Claim(BaseModel):
         return self.cluster != self.article_id
 
 
-def stem(word: str) -> str:
-    """A crude suffix strip, enough for 'exchanged' to meet 'exchanges' and 'prisoners' 'prisoner'."""
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
-
-
-def stems(text: str) -> frozenset[str]:
-    """Stemmed content words; hyphenated words are joined ('cease-fire' is 'ceasefire')."""
-    folded = re.sub(r"(?<=[a-z])-(?=[a-z])", "", normalise(text).lower())
-    folded = re.sub(r"'s\b", "", folded)
-    return frozenset(stem(w) for w in _WORD.findall(folded) if w not in _STOPWORDS and len(w) > 2)
-
-
 def _inside(text: str, field: str | None) -> bool:
     """Whether the sentence (without a leading 'Abstract:'-style label) is part of a metadata field."""
     return bool(field) and normalise(_LABEL.sub("", text)) in normalise(field)
@@ -85,7 +61,7 @@ def claim_spans(article: Article) -> list[tuple[int, int, int]]:
     out = []
     for position, span in enumerate(split_sentences(text)):
         start, end = span.start, span.end
-        if dateline := _DATELINE.match(text[start:end]):
+        if dateline := DATELINE.match(text[start:end]):
             start += dateline.end()
         sentence = text[start:end]
         line_start = text.rfind("\n", 0, span.start) + 1

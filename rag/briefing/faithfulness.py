@@ -11,15 +11,9 @@ from __future__ import annotations
 
 import re
 
-from rag.answer.citations import normalise
-from rag.briefing.claims import stem
+from rag.text.words import HEDGES, NEGATIONS, SPEECH_VERBS, names_in, normalise, stem, tokens
 
-NEGATIONS = {"not", "no", "never", "n't", "without", "none", "nothing", "neither", "nor", "cannot"}
-_HEDGES = {"could", "may", "might", "would", "possibly", "probably", "likely", "suggest", "suggested", "suggesting",
-           "floated", "if", "whether", "idea", "plan", "proposal", "proposed", "possibility"}
-_SPEECH = {"said", "says", "say", "told", "according", "stated", "added", "wrote", "claimed", "accused", "argued",
-           "called", "described", "reported", "insisted", "warned", "posted", "announced", "confirmed",
-           "underscored", "urged", "noted", "statement", "asked", "requested"}
+_ATTRIBUTIONS = SPEECH_VERBS | {"according", "statement"}
 # Verbs whose subject and object must not trade places in a rewrite (stems: 'accus' matches 'accused').
 _ROLE_VERBS = ("accus", "attack", "blam", "said", "say", "told", "tell", "agre", "reject", "refus", "request",
                "ask", "launch", "hit", "strik", "struck", "target", "urg", "warn", "demand", "support", "back")
@@ -40,12 +34,7 @@ def keeps_meaning_markers(source: str, rewrite: str) -> bool:
         return False
     new_stems = new | {stem(w) for w in new}  # 'requests' keeps 'requested'
     return all(not src & kind or new & kind or new_stems & {stem(w) for w in src & kind}
-               for kind in (NEGATIONS, _HEDGES, _SPEECH))
-
-
-def tokens(text: str) -> list[str]:
-    """Words as written, abbreviations ("U.S.") kept whole."""
-    return re.findall(r"[A-Za-z][\w.’'-]*[\w]|[A-Za-z]", normalise(text))
+               for kind in (NEGATIONS, HEDGES, _ATTRIBUTIONS))
 
 
 def _name_runs(text: str, names: set[str]) -> list[list[str]]:
@@ -62,17 +51,6 @@ def _name_runs(text: str, names: set[str]) -> list[list[str]]:
 def _subsequence(part: list[str], whole: list[str]) -> bool:
     it = iter(whole)
     return all(any(w == p for w in it) for p in part)
-
-
-def names_in(text: str) -> set[str]:
-    """Lower-cased tokens written with a capital inside a sentence (names and titles: 'President')."""
-    folded = normalise(text)
-    out = set()
-    for match in re.finditer(r"[A-Za-z][\w.’'-]*[\w]|[A-Za-z]", folded):
-        before = folded[: match.start()].rstrip(" \"'“‘(")
-        if match.group(0)[0].isupper() and before and before[-1] not in ".!?:":
-            out.add(match.group(0).lower())
-    return out
 
 
 def sentence_case(title: str, evidence: str) -> str:

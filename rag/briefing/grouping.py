@@ -18,7 +18,8 @@ from collections.abc import Callable
 import numpy as np
 from pydantic import BaseModel, Field
 
-from rag.briefing.claims import ClaimSet, stems
+from rag.briefing.claims import ClaimSet
+from rag.text.words import NAME, SPEECH_VERB, WEEKDAYS, stems
 
 
 class Fact(BaseModel):
@@ -113,12 +114,12 @@ def importance(fact: Fact) -> tuple:
     return (-fact.independent_sources, -fact.weight, not fact.counts, round(fact.depth, 1), -fact.centrality)
 
 
-_WHEN = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|week|weekend|month|year|morning|evening)"
+_WHEN = "(?:" + "|".join(WEEKDAYS) + "|week|weekend|month|year|morning|evening)"
 _NEEDS_CONTEXT = re.compile(
     rf"^\W*(?:[a-z]+,\s*)?(?:he|she|they|(?:this|that)(?!\s+{_WHEN}\b)|these|those|but|and|so)\b"
-    r"|[,”\"]\s*(?:he|she|they) (?:said|added|says|stated|wrote|told)\b", re.I)
+    rf"|[,”\"]\s*(?:he|she|they) {SPEECH_VERB}\b", re.I)
 _FIRST_PERSON = re.compile(r"^\W*(?:we|i|you|our|my)\b", re.I)
-_NAME_LATER = re.compile(r"\s[A-Z][a-z]")
+_NAME_LATER = re.compile(rf"\s{NAME}")
 
 
 def stands_alone(text: str) -> bool:

@@ -5,18 +5,13 @@ from __future__ import annotations
 import math
 import re
 
-from rag.answer.citations import normalise
-from rag.briefing.claims import stem, stems
+from rag.text.words import SPEECH_VERBS, STOP_WORDS, WEEKDAYS, normalise, stem, stems
 
-_EDGE_WORDS = set("a an and are as at be by for from in into is it of on or the to was were with that this its "
-                  "their his her he she they who which when while but".split())
-# Words that make poor titles on their own or at a title's edge.
-_GENERIC = set("very good additional also said says told added stated agreed asked requested called made make take "
-               "taking according including however would could should will may might first last new other another "
-               "such many much more most several any some all each both two one three form way time day days week "
-               "weeks month wednesday tuesday monday thursday friday saturday sunday him them mr mrs ms just only "
-               "there here what who whom whose where why how not no yes spoke spoken talked met held gave came went "
-               "got put set led".split())
+# Words that make poor titles on their own or at a title's edge (stop words may stand inside one).
+_GENERIC = STOP_WORDS | SPEECH_VERBS | set(WEEKDAYS) | set(
+    "good additional agreed made make take taking according including however first last new another many much "
+    "several three form way time day days week weeks month whose here yes spoke spoken talked met held gave came "
+    "went got put set led".split())
 _ADJECTIVE_END = re.compile(r"(?:ian|ive|al|ous|ful|ic|ed|ing|ly|ern|ish|ese)$", re.I)
 
 
@@ -27,8 +22,8 @@ def _grams(text: str) -> set[tuple[str, ...]]:
     for size in (1, 2, 3):
         for k in range(len(words) - size + 1):
             gram = tuple(words[k : k + size])
-            if {gram[0].lower(), gram[-1].lower()} & (_EDGE_WORDS | _GENERIC) or not all(
-                    stems(w) or w.lower() in _EDGE_WORDS for w in gram) or _ADJECTIVE_END.search(gram[-1]):
+            if {gram[0].lower(), gram[-1].lower()} & _GENERIC or not all(
+                    stems(w) or w.lower() in STOP_WORDS for w in gram) or _ADJECTIVE_END.search(gram[-1]):
                 continue
             out.add(gram)
     return out

@@ -12,16 +12,14 @@ from __future__ import annotations
 import re
 import time
 
-
+from rag.answer.backends import Backend
+from rag.answer.citations import is_supported
+from rag.text.words import NEGATIONS, names_in, numbers, stems, tokens
 from rag.types import Usage
-from rag.answer.citations import is_supported, numbers
-from rag.briefing.claims import stems
 from rag.store.embeddings import as_array
 from rag.errors import RagError
-from rag.briefing.faithfulness import (NEGATIONS, keeps_meaning_markers, keeps_names_together, keeps_roles, names_in,
-                              sentence_case, tokens, words_of)
+from rag.briefing.faithfulness import keeps_meaning_markers, keeps_names_together, keeps_roles, sentence_case, words_of
 from rag.briefing.grouping import stands_alone
-from rag.answer.backends import Backend
 from rag.llm.prompts import get_prompt
 from rag.settings import BriefingSettings
 from rag.store.store import Store

@@ -18,9 +18,10 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field
 
+from rag.answer.citations import locate_quote
 from rag.briefing.markdown import to_markdown
 from rag.briefing.model import Briefing
-from rag.answer.citations import locate_quote, normalise
+from rag.text.words import normalise
 from rag.store.store import Store
 
 GOLD = Path(__file__).resolve().parents[2] / "evals" / "gold" / "briefing.yaml"

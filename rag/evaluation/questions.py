@@ -15,7 +15,8 @@ import yaml
 from pydantic import BaseModel, Field
 
 from rag.answer.answerer import Answer, Answerer
-from rag.answer.citations import locate_quote, normalise
+from rag.answer.citations import locate_quote
+from rag.text.words import normalise
 from rag.answer.condense import Turn
 from rag.store.store import Store
 

@@ -10,12 +10,12 @@ import yaml
 from pydantic import BaseModel, Field
 
 from rag.errors import InputError
+from rag.text.words import DATELINE
 
 SIDECAR_NAME = "sources.yaml"
 TEXT_SUFFIXES = {".txt", ".md"}
-_WIRES = {"AP": "Associated Press", "AFP": "Agence France-Presse", "Reuters": "Reuters"}
+_WIRES = {"AP": "Associated Press", "AFP": "Agence France-Presse", "REUTERS": "Reuters"}
 _DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2})?))?\b")
-_DATELINE = re.compile(r"^\s*(?:date\s+)?(\d{4}-\d{2}-\d{2})?[^\n(]{0,60}\((AP|AFP|Reuters)\)\s*[—–-]", re.I)
 _OUTLET_REPORTER = re.compile(r"\bis an? ([A-Z][A-Za-z&]+(?: [A-Z][A-Za-z&]+)?) reporter\b")
 _BYLINE = re.compile(
     r"^(?:By [A-Z].{2,80}|.*(?:contributed to this report|Reporting was contributed by|is an? [A-Z]\w+ reporter).*)$",
@@ -94,8 +94,8 @@ def parse_metadata(text: str) -> ArticleMeta:
     first = next((line for line in lines if line.strip()), "")
     if _looks_like_headline(first) and not _DATE.fullmatch(first.strip()):
         meta.title = first.strip()
-    if dateline := _DATELINE.search(text[:300]):
-        meta.outlet = _WIRES.get(dateline.group(2).upper(), dateline.group(2))
+    if (dateline := DATELINE.match(text[:300])) and dateline.group("wire").upper() in _WIRES:
+        meta.outlet = _WIRES[dateline.group("wire").upper()]
     if date := _DATE.search(head):
         meta.date = date.group(1) + (f" {date.group(2)}" if date.group(2) else "")
     if abstract := re.search(r"^Abstract:\s*(.+)$", text, re.M):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rag.ingest.articles import Article, ArticleMeta
 from rag.store.chunking import Chunk
+from rag.text.words import STOP_WORDS
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles(
@@ -32,15 +33,11 @@ CREATE TABLE IF NOT EXISTS embedded(article_id TEXT NOT NULL, collection TEXT NO
   PRIMARY KEY(article_id, collection));
 """
 _META_FIELDS = ("title", "date", "outlet", "abstract", "byline", "url", "language", "translation")
-_STOPWORDS = set(
-    "a an and are as at be by did do does for from had has have how i in is it its of on or that the their "
-    "there these this to was were what when where which who whom why will with would about said say says".split()
-)
 
 
 def fts_query(text: str) -> str | None:
     """An FTS5 OR-query of the distinctive words of a free-text question."""
-    words = [w for w in re.findall(r"\w+", text.lower()) if w not in _STOPWORDS]
+    words = [w for w in re.findall(r"\w+", text.lower()) if w not in STOP_WORDS]
     return " OR ".join(f'"{w}"' for w in dict.fromkeys(words)) or None
 
 

@@ -1,0 +1,174 @@
+"""The one text toolkit: folding, words, stems, names, numbers and the English word lists behind them.
+
+Every module that compares words goes through here, so no two of them can disagree about whether
+'prisoners' meets 'prisoner', whether 'Trump’s' names Trump, or whether 'said' is a content word.
+The lists are English, not the seed articles: a word belongs here because of what it does in any
+news sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+# --- Folding -------------------------------------------------------------------------------------
+# Typographic variants that must compare equal: curly quotes, guillemets, dashes, no-break spaces.
+_FOLD = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "‚": "'",
+                       "–": "-", "—": "-", "\u00a0": " "})
+
+
+def fold_with_map(text: str) -> tuple[str, list[int]]:
+    """Folded, whitespace-collapsed text and, per folded character, its index in `text`."""
+    chars: list[str] = []
+    index: list[int] = []
+    previous_space = False
+    for i, ch in enumerate(text.translate(_FOLD)):
+        if ch.isspace():
+            if previous_space:
+                continue
+            ch, previous_space = " ", True
+        else:
+            previous_space = False
+        chars.append(ch)
+        index.append(i)
+    return "".join(chars), index
+
+
+def normalise(text: str) -> str:
+    """The text with quote marks and dashes folded and runs of whitespace made one space."""
+    return fold_with_map(text)[0].strip()
+
+
+# --- Word lists ----------------------------------------------------------------------------------
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+          "november", "december")
+
+# Verbs that attribute a statement to someone ("Zelenskyy said", "..., he added"), as articles write them.
+SPEECH_VERBS = frozenset(
+    "said says say told stated added wrote claimed accused argued called described reported insisted warned "
+    "posted announced confirmed underscored urged noted asked requested".split()
+)
+SPEECH_VERB = "(?:" + "|".join(sorted(SPEECH_VERBS)) + ")"  # one of them, for a regex
+
+# Words that deny or hedge a statement: a rewrite that drops one says something else.
+NEGATIONS = frozenset({"not", "no", "never", "n't", "without", "none", "nothing", "neither", "nor", "cannot"})
+HEDGES = frozenset({"could", "may", "might", "would", "possibly", "probably", "likely", "suggest", "suggested",
+                    "suggesting", "floated", "if", "whether", "idea", "plan", "proposal", "proposed", "possibility"})
+
+# Words that carry no topic: articles, pronouns, auxiliaries, prepositions, conjunctions, question words,
+# quantifiers, honorifics and the commonest speech verbs. Two sentences sharing them share nothing.
+STOP_WORDS = frozenset(
+    "a an the and or but so than then while not no "
+    "i we us our he him his she her it its they them their this that these those there "
+    "what which who whom when where why how "
+    "be been being is are was were do does did has have had will would could can may might should "
+    "as at by for from in into of on to with about after over "
+    "also just very more most such other any all some each both one two only own same too "
+    "mr mrs ms said says say told".split()
+)
+
+# Capitalised words that open sentences without naming anyone: 'During the call, ...', 'President ...'.
+SENTENCE_STARTERS = frozenset(
+    "during according meanwhile however despite after before while when since as if yes no besides apart "
+    "under whose both all some many most one two three first last mr mrs ms president".split()
+)
+# Capitalised words that name no one: stop words, sentence starters and the calendar ('on Wednesday').
+NOT_NAMES = STOP_WORDS | SENTENCE_STARTERS | frozenset(MONTHS) | frozenset(WEEKDAYS)
+
+# Number words and the digits they stand for; a quantity written in words counts like one in digits.
+NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+                "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "fifteen": "15",
+                "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "hundred": "100",
+                "thousand": "1000", "million": "1000000", "billion": "1000000000", "dozen": "12"}
+# Amounts without a figure: 'hundreds of prisoners'. The plurals of number words also answer 'how many'.
+ROUND_AMOUNTS = ("dozens", "hundreds", "thousands", "millions", "billions")
+VAGUE_AMOUNTS = ROUND_AMOUNTS + ("several", "numerous", "scores")
+
+# --- Words and stems -----------------------------------------------------------------------------
+_WORD = re.compile(r"[a-z0-9]+")
+_STEM_WORD = re.compile(r"[a-z][a-z0-9]*")
+_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])", re.I)
+
+
+def words(text: str) -> set[str]:
+    """Lower-case words and numbers of the folded text ('Crimean' -> 'crimean', '1,200' -> '1', '200')."""
+    return set(_WORD.findall(normalise(text).lower()))
+
+
+def join_hyphens(text: str) -> str:
+    """Hyphenated words written as one ('cease-fire' is 'ceasefire'), as outlets disagree on the hyphen."""
+    return _HYPHEN.sub("", text)
+
+
+def stem(word: str) -> str:
+    """A crude suffix strip, enough for 'exchanged' to meet 'exchanges' and 'prisoners' 'prisoner'."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def stems(text: str) -> frozenset[str]:
+    """The content words of a text, stemmed so 'prisoners' meets 'prisoner': no stop words, no words
+    under three letters, hyphenated words joined ('cease-fire' is 'ceasefire'), possessives dropped."""
+    folded = re.sub(r"'s\b", "", join_hyphens(normalise(text).lower()))
+    return frozenset(stem(w) for w in _STEM_WORD.findall(folded) if w not in STOP_WORDS and len(w) > 2)
+
+
+# --- Names and numbers ---------------------------------------------------------------------------
+# A capitalised word with a lower-case letter: 'Zelenskyy', 'Trump’s', 'McDonald' (not 'NATO' or 'U.S.').
+NAME = r"[A-Z][\w’'-]*[a-z]"
+_NAME = re.compile(rf"\b{NAME}")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_WRITTEN_WORD = re.compile(r"[A-Za-z][\w.’'-]*[\w]|[A-Za-z]")
+
+
+def names(text: str) -> set[str]:
+    """Lower-cased capitalised words that name people, places or bodies (not sentence starters like
+    'During' or days like 'Wednesday'), without a possessive 's."""
+    found = {re.sub(r"[’']s$", "", m.group(0).lower()) for m in _NAME.finditer(text)}
+    return found - NOT_NAMES
+
+
+def tokens(text: str) -> list[str]:
+    """Words as written, abbreviations ("U.S.") kept whole."""
+    return _WRITTEN_WORD.findall(normalise(text))
+
+
+def names_in(text: str) -> set[str]:
+    """Lower-cased tokens written with a capital inside a sentence (names and titles: 'President')."""
+    folded = normalise(text)
+    out = set()
+    for match in _WRITTEN_WORD.finditer(folded):
+        before = folded[: match.start()].rstrip(" \"'“‘(")
+        if match.group(0)[0].isupper() and before and before[-1] not in ".!?:":
+            out.add(match.group(0).lower())
+    return out
+
+
+def name_words(text: str) -> list[tuple[int, str]]:
+    """(offset, word) of each capitalised word as written, possessive kept ('Trump’s')."""
+    return [(m.start(), m.group(0)) for m in _NAME.finditer(text)]
+
+
+def mentioned(name: str, known: set[str]) -> bool:
+    """Whether a name occurs among words, a prefix counting either way ('Crimea' ~ 'Crimean')."""
+    return any(w.startswith(name) or (name.startswith(w) and len(w) >= 4) for w in known)
+
+
+def numbers(text: str) -> set[str]:
+    """Figures in a text, thousands separators dropped ('1,200' -> '1200')."""
+    return {n.replace(",", "") for n in _NUMBER.findall(text)}
+
+
+# --- Quotations and datelines ------------------------------------------------------------------
+_QUOTED = re.compile(r"“([^“”]{12,}?)”|\"([^\"]{12,}?)\"")
+
+
+def quotations(text: str) -> list[str]:
+    """Quoted passages: curly quotes pair with each other, straight quotes in order."""
+    return [a or b for a, b in _QUOTED.findall(text)]
+
+
+# A wire dateline before the lede: "KYIV, Ukraine (AP) — " or "date 2025-03-19 (AP) — ".
+DATELINE = re.compile(r"^\s*[^\n—–]{0,80}?\((?P<wire>[A-Z][A-Za-z]{1,10})\)\s*[—–-]+\s*")
