@@ -210,8 +210,8 @@ def ask(questions: Annotated[list[str], typer.Argument(help="One or more questio
 @app.command()
 def chat(backend: BackendOption = None) -> None:
     """An interactive session that remembers the conversation; answers stream as they are written."""
-    from rag.answer.answerer import Answer
-    from rag.answer.condense import Turn
+    from rag.types import Answer
+    from rag.types import Turn
     from rag.answer.render import print_answer
 
     def work() -> None:

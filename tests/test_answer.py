@@ -7,7 +7,8 @@ from pydantic import SecretStr
 
 from rag.answer.answerer import Answerer
 from rag.answer.model_output import parse_model_output
-from rag.answer.condense import Turn, condense
+from rag.answer.condense import condense
+from rag.types import Turn
 from rag.answer.backends import ExtractiveBackend, open_backend
 from rag.llm.prompts import NOT_IN_ARTICLES
 

@@ -1,6 +1,8 @@
 import numpy as np
 
-from rag.answer.citations import Citation, is_supported, locate_quote, verify_citation
+from rag.answer.citations import is_supported, locate_quote, verify_citation
+
+from rag.types import Citation
 
 TEXT = "Trump said the talks were “very good.”\n\nHe added  that   175 prisoners — each side — were freed."
 

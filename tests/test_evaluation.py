@@ -1,7 +1,7 @@
 """The eval's quote check is independent of the code that makes quotes, so it can fail."""
 
-from rag.answer.answerer import Answer
-from rag.answer.citations import Citation
+from rag.types import Answer
+from rag.types import Citation
 from rag.evaluation.questions import GoldLocator, GoldQuestion, score_question
 
 

@@ -11,48 +11,20 @@ import time
 from collections.abc import Iterator
 
 import numpy as np
-from pydantic import BaseModel, Field
 
 from rag.answer.answerability import missing_names
 from rag.answer.backends import Backend, Proposal
-from rag.answer.citations import Citation, is_supported, verify_citation
-from rag.answer.condense import Turn, condense
+from rag.answer.citations import is_supported, verify_citation
+from rag.types import Citation
+from rag.answer.condense import condense
+from rag.types import Turn
 from rag.answer.context import Context, build_context
 from rag.llm.prompts import NOT_IN_ARTICLES, mark
 from rag.store.embeddings import as_array
 from rag.store.search import HybridRetriever, SearchFilters
 from rag.store.store import Store
 from rag.text.sentences import split_sentences
-from rag.types import Usage
-
-
-class Claim(BaseModel):
-    """One sentence of the answer and the citation numbers that back it."""
-
-    text: str
-    citations: list[int]
-
-
-class Answer(BaseModel):
-    """A verified answer; `answer` carries [n] markers that index `citations`."""
-
-    question: str
-    standalone_question: str
-    answer: str
-    abstained: bool
-    claims: list[Claim] = Field(default_factory=list)
-    citations: list[Citation] = Field(default_factory=list)
-    dropped: list[str] = Field(default_factory=list, description="Model sentences removed as unsupported.")
-    independent_sources: int = 0
-    outlets: list[str] = Field(default_factory=list)
-    backend: str
-    model: str
-    usage: Usage = Field(default_factory=Usage)
-    seconds: float = 0.0
-
-    def public(self) -> dict:
-        """The JSON shape of `rag ask --json`."""
-        return self.model_dump(mode="json")
+from rag.types import Answer, Claim
 
 
 class Answerer:

@@ -10,22 +10,9 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from pydantic import BaseModel, Field
 
 from rag.text.words import fold_with_map, mentioned, names, normalise, numbers, stems, words
-
-
-class Citation(BaseModel):
-    """A verified quote: `article.text[start:end]` is the quote, give or take folded characters."""
-
-    n: int
-    article_id: str
-    outlet: str | None = None
-    title: str | None = None
-    quote: str
-    start: int
-    end: int
-    also_in: list[str] = Field(default_factory=list, description="Derived copies that carry the same sentence.")
+from rag.types import Citation
 
 
 def locate_quote(article_text: str, quote: str) -> tuple[int, int] | None:

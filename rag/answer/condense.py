@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
+from rag.types import Turn
 
 if TYPE_CHECKING:
     from rag.answer.backends import Backend
-
-
-class Turn(BaseModel):
-    """One earlier exchange of a conversation."""
-
-    question: str
-    answer: str
 
 
 def _history_text(history: list[Turn], turns: int = 3) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
-from rag.answer.answerer import Answer
+from rag.types import Answer
 
 
 def print_answer(console: Console, answer: Answer, show_question: bool = False) -> None:

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.types import Usage
 from rag.answer.answerability import missing_names
-from rag.ingest.articles import Article
-from rag.answer.citations import Citation, verify_citation
+from rag.types import Article
+from rag.answer.citations import verify_citation
+from rag.types import Citation
 from rag.briefing.claims import ClaimSet, order_articles
 from rag.briefing.model import Briefing, Point, Section, Source
 from rag.briefing.discrepancies import Discrepancy, conflicts, find_discrepancies, title_discrepancies

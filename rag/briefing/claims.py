@@ -18,7 +18,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, Field
 
-from rag.ingest.articles import Article
+from rag.types import Article
 from rag.store.embeddings import as_array
 from rag.text.sentences import split_sentences
 from rag.text.words import DATELINE, normalise, stems

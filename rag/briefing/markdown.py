@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rag.answer.citations import Citation
+from rag.types import Citation
 from rag.llm.prompts import mark
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from rag.answer.citations import Citation
+from rag.types import Citation
 from rag.briefing.discrepancies import Discrepancy
 from rag.types import Usage
 

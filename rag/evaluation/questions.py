@@ -14,10 +14,12 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field
 
-from rag.answer.answerer import Answer, Answerer
+from rag.answer.answerer import Answerer
+
+from rag.types import Answer
 from rag.answer.citations import locate_quote
 from rag.text.words import normalise
-from rag.answer.condense import Turn
+from rag.types import Turn
 from rag.store.store import Store
 
 EVALS_DIR = Path(__file__).resolve().parents[2] / "evals"

@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, Field
 
 from rag.errors import InputError
 from rag.text.words import DATELINE
+from rag.types import Article, ArticleMeta
 
 SIDECAR_NAME = "sources.yaml"
 TEXT_SUFFIXES = {".txt", ".md"}
@@ -21,34 +21,6 @@ _BYLINE = re.compile(
     r"^(?:By [A-Z].{2,80}|.*(?:contributed to this report|Reporting was contributed by|is an? [A-Z]\w+ reporter).*)$",
     re.M,
 )
-
-
-class ArticleMeta(BaseModel):
-    """What is known about an article beyond its text."""
-
-    title: str | None = None
-    date: str | None = Field(None, description="ISO date, optionally with time.")
-    outlet: str | None = None
-    abstract: str | None = None
-    byline: str | None = None
-    url: str | None = None
-    language: str | None = None
-    translation: bool = Field(False, description="Declared a translation of another report.")
-
-
-class Article(BaseModel):
-    """One article: normalised text, its content id and metadata."""
-
-    id: str
-    path: str
-    text: str
-    meta: ArticleMeta
-
-    @property
-    def label(self) -> str:
-        """A short human name: outlet and title, or the file name."""
-        name = self.meta.title or Path(self.path).name
-        return f"{self.meta.outlet}: {name}" if self.meta.outlet else name
 
 
 def content_id(text: str) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from rag.ingest.articles import Article
+from rag.types import Article
 from rag.store.embeddings import as_array
 from rag.text.sentences import split_sentences
 

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from rag.ingest.articles import Article, ArticleMeta
-from rag.store.chunking import Chunk
+from rag.types import Article, ArticleMeta
+from rag.types import Chunk
 from rag.text.words import STOP_WORDS
 
 _SCHEMA = """

@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
 
 from rag.text.sentences import Span, split_sentences
 from rag.text.tokens import TokenCounter
-
-
-class Chunk(BaseModel):
-    """A piece of an article: `text == article.text[start:end]`."""
-
-    id: str
-    article_id: str
-    index: int
-    start: int
-    end: int
-    text: str
+from rag.types import Chunk
 
 
 def _split_long(text: str, span: Span, counter: TokenCounter, max_tokens: int) -> list[Span]:

@@ -8,9 +8,10 @@ import numpy as np
 
 from langchain_core.embeddings import Embeddings
 
-from rag.ingest.articles import Article
+from rag.types import Article
 from rag.store.catalog import Catalog
-from rag.store.chunking import Chunk, chunk_text
+from rag.store.chunking import chunk_text
+from rag.types import Chunk
 from rag.store.embeddings import embedding_name, get_embeddings
 from rag.settings import Settings
 from rag.text.tokens import TokenCounter, get_encoding

@@ -19,9 +19,11 @@ from langchain_core.messages import HumanMessage
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from rag.answer.answerer import Answer, Answerer
+from rag.answer.answerer import Answerer
+
+from rag.types import Answer
 from rag.cli import app
-from rag.answer.condense import Turn
+from rag.types import Turn
 from rag.errors import ModelError, RagError
 from rag.llm.local_server import free_port
 from rag.answer.backends import LocalBackend, open_backend
