@@ -48,6 +48,24 @@ class BriefingSettings(BaseModel):
     headline_points: int = Field(2, description="Key points the model sees when writing the headline.")
     tokens_per_line: int = Field(40, description="Most tokens the model may write per shortened sentence or headline.")
     tokens_per_title: int = Field(12, description="Most tokens the model may write per section title.")
+    claim_min_words: int = Field(6, description="Fewest words of a sentence taken as a claim: shorter ones are "
+                                                "section headings and datelines.")
+    quotation_min_words: int = Field(3, description="Fewest words two readings of one quotation must share.")
+    quotation_min_content: int = Field(2, description="Fewest content words among those shared words.")
+    unrelated_share: float = Field(0.85, description="A single-outlet claim this share of the pair threshold close "
+                                                     "to another outlet's claim is not listed as only one outlet's.")
+
+
+class SelectionSettings(BaseModel):
+    """How source sentences are scored for a question (RAG_SELECTION__<FIELD>): the extractive answer, and
+    the sentences a chat model reads."""
+
+    lexical_weight: float = Field(0.3, description="Weight of the share of the question's content words a "
+                                                   "sentence has, added to its cosine.")
+    subject_verb_weight: float = Field(0.3, description="Bonus for a sentence where the question's subject does "
+                                                        "the question's verb.")
+    runner_up: float = Field(0.9, description="A second sentence must score at least this share of the best one.")
+    repeat_similarity: float = Field(0.8, description="Cosine above which a second sentence repeats the first.")
 
 
 class Settings(BaseSettings):
@@ -126,6 +144,7 @@ class Settings(BaseSettings):
     local_start_timeout: float = Field(180.0, gt=0, description="Seconds to wait for the local server to be ready.")
 
     # Sections
+    selection: SelectionSettings = Field(default_factory=SelectionSettings)
     briefing: BriefingSettings = Field(default_factory=BriefingSettings)
 
     @property

@@ -109,7 +109,7 @@ def test_quantities_pair_numbers_with_the_nouns_they_count():
 # --- discrepancies ----------------------------------------------------------------------------
 def test_the_known_differences_between_outlets_are_found_with_verbatim_sides(seeded_store, claims, ids):
     facts = group_facts(claims, 0.95, lambda a, b: bool(number_conflict(a, b)))
-    found = find_discrepancies(claims, facts, set(range(len(facts))), 0.95, 0.6, 3)
+    found = find_discrepancies(claims, facts, set(range(len(facts))), BriefingSettings())
     by_kind = {}
     for d in found:
         by_kind.setdefault(d.kind, []).append(d)

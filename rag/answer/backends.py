@@ -65,7 +65,8 @@ class ExtractiveBackend(Backend):
 
     def answer(self, question: str, context: Context, question_vector: np.ndarray,
                stream: bool = False) -> Iterator[str | Proposal]:
-        yield Proposal(select_sentences(question, context, question_vector, self.settings.min_relevance), context)
+        yield Proposal(select_sentences(question, context, question_vector, self.settings.min_relevance,
+                                        self.settings.selection), context)
 
 
 class ModelBackend(Backend):
@@ -81,7 +82,7 @@ class ModelBackend(Backend):
 
     def answer(self, question: str, context: Context, question_vector: np.ndarray,
                stream: bool = False) -> Iterator[str | Proposal]:
-        context = focus(question, context, question_vector, self.settings.source_sentences)
+        context = focus(question, context, question_vector, self.settings.source_sentences, self.settings.selection)
         system, user = self.prompt.render(sources=context.render(), question=question)
         messages = [SystemMessage(system), HumanMessage(user)]
         message: AIMessage | None = None

@@ -13,12 +13,9 @@ import numpy as np
 
 from rag.answer.answerability import expected_answer_type, has_answer_type
 from rag.answer.context import Context
+from rag.settings import SelectionSettings
 from rag.text.words import SPEECH_VERBS, stems
 
-LEXICAL_WEIGHT = 0.3
-SUBJECT_VERB_WEIGHT = 0.3
-RUNNER_UP = 0.9  # a further sentence must score at least this share of the best one
-REPEAT_SIMILARITY = 0.8
 
 # Verbs questions use, with the words articles report them in.
 _VERB_FAMILIES = {
@@ -59,7 +56,8 @@ def subject_verb_pattern(question: str) -> re.Pattern | None:
     return re.compile(rf"\b{re.escape(subject)}\w*\b{gap}\W+(?:{'|'.join(map(re.escape, forms))})\b", re.I)
 
 
-def score_sentences(question: str, context: Context, question_vector: np.ndarray) -> np.ndarray:
+def score_sentences(question: str, context: Context, question_vector: np.ndarray,
+                    weights: SelectionSettings) -> np.ndarray:
     """How well each context sentence answers the question (higher is better)."""
     asked = stems(question)
     pattern = subject_verb_pattern(question)
@@ -67,25 +65,26 @@ def score_sentences(question: str, context: Context, question_vector: np.ndarray
     dense = context.vectors @ question_vector
     lexical = np.array([len(asked & stems(t)) / len(asked) if asked else 0.0 for t in texts])
     agent = np.array([1.0 if pattern and pattern.search(" ".join(t.split())) else 0.0 for t in texts])
-    return dense + LEXICAL_WEIGHT * lexical + SUBJECT_VERB_WEIGHT * agent
+    return dense + weights.lexical_weight * lexical + weights.subject_verb_weight * agent
 
 
-def focus(question: str, context: Context, question_vector: np.ndarray, keep: int) -> Context:
+def focus(question: str, context: Context, question_vector: np.ndarray, keep: int,
+          weights: SelectionSettings) -> Context:
     """The `keep` best sentences for the question, renumbered in reading order (what a model reads)."""
     if len(context.sentences) <= keep:
         return context
-    best = sorted(np.argsort(-score_sentences(question, context, question_vector), kind="stable")[:keep])
+    best = sorted(np.argsort(-score_sentences(question, context, question_vector, weights), kind="stable")[:keep])
     sentences = [context.sentences[i].model_copy(update={"sid": n}) for n, i in enumerate(best, start=1)]
     return Context(sentences=sentences, vectors=context.vectors[best])
 
 
 def select_sentences(question: str, context: Context, question_vector: np.ndarray, min_relevance: float,
-                     max_sentences: int = 2) -> list[tuple[str, list[int]]]:
+                     weights: SelectionSettings, max_sentences: int = 2) -> list[tuple[str, list[int]]]:
     """(sentence text, [its sid]) for the best-scoring sentences; empty when none is relevant enough."""
     if not context.sentences:
         return []
     dense = context.vectors @ question_vector
-    score = score_sentences(question, context, question_vector)
+    score = score_sentences(question, context, question_vector, weights)
     kind = expected_answer_type(question)
     typed = [i for i in map(int, np.argsort(-score, kind="stable")) if has_answer_type(context.sentences[i].text, kind)]
     if not typed or dense[typed[0]] < min_relevance:
@@ -94,8 +93,8 @@ def select_sentences(question: str, context: Context, question_vector: np.ndarra
     best = typed[0]
     chosen = [best]
     for i in map(int, order[1:]):
-        if len(chosen) >= max_sentences or score[i] < RUNNER_UP * score[best]:
+        if len(chosen) >= max_sentences or score[i] < weights.runner_up * score[best]:
             break
-        if dense[i] >= min_relevance and float(np.max(context.vectors[chosen] @ context.vectors[i])) < REPEAT_SIMILARITY:
+        if dense[i] >= min_relevance and float(np.max(context.vectors[chosen] @ context.vectors[i])) < weights.repeat_similarity:
             chosen.append(i)
     return [(" ".join(context.sentences[i].text.split()), [context.sentences[i].sid]) for i in chosen]

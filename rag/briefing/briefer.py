@@ -84,7 +84,8 @@ class Briefer:
         articles = self._articles(filters)
         clusters = self.store.catalog.clusters()
         claims = ClaimSet.build(order_articles(articles, clusters), clusters, self.store.embeddings,
-                                self.store.settings.duplicate_sentence_similarity, self.options.same_claim_cosine)
+                                self.store.settings.duplicate_sentence_similarity, self.options.same_claim_cosine,
+                                self.options.claim_min_words)
         if topic:
             claims = self._on_topic(claims, topic, filters)
         briefing = Briefing(headline=NOT_IN_ARTICLES, topic=topic, backend=self.backend.name, model=self.backend.model,
@@ -205,8 +206,7 @@ class Briefer:
     def _differences(self, draft: Draft, shown: set[int], citations: Citations) -> list[Discrepancy]:
         """Discrepancies whose every side is a verified quote, each side cited like the points."""
         o = self.options
-        found = find_discrepancies(draft.claims, draft.facts, shown, o.differ_pair, o.wording_ratio,
-                                   o.single_source_differences)
+        found = find_discrepancies(draft.claims, draft.facts, shown, o)
         by_span = {(c.article_id, c.start): c for c in draft.claims.claims}
         out = []
         for d in found:

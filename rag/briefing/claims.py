@@ -19,14 +19,15 @@ from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, Field
 
 from rag.types import Article
+from rag.settings import BriefingSettings
 from rag.store.embeddings import as_array
 from rag.text.sentences import split_sentences
 from rag.text.words import DATELINE, normalise, stems
 
-MIN_WORDS = 6  # shorter sentences (section headings, datelines) rarely state a claim
-MIN_COSINE = 0.55  # below this closeness in meaning, shared words do not make two claims the same
 _LABEL = re.compile(r"^[A-Z][a-z]{2,12}:\s+")
 _TERMINAL = re.compile(r"[.!?…][\"'”’»)\]]*$")
+
+_DEFAULTS = BriefingSettings()  # for callers that do not pass the briefing's own settings
 
 
 class Claim(BaseModel):
@@ -55,7 +56,7 @@ def _inside(text: str, field: str | None) -> bool:
     return bool(field) and normalise(_LABEL.sub("", text)) in normalise(field)
 
 
-def claim_spans(article: Article) -> list[tuple[int, int, int]]:
+def claim_spans(article: Article, min_words: int = _DEFAULTS.claim_min_words) -> list[tuple[int, int, int]]:
     """(start, end, position) of each informative sentence: no headings, abstracts, bylines or datelines."""
     text = article.text
     out = []
@@ -67,7 +68,7 @@ def claim_spans(article: Article) -> list[tuple[int, int, int]]:
         line_start = text.rfind("\n", 0, span.start) + 1
         line_end = text.find("\n", span.end)
         whole_line = line_start == span.start and (line_end < 0 or line_end == span.end)
-        if len(sentence.split()) < MIN_WORDS or (whole_line and not _TERMINAL.search(sentence)):
+        if len(sentence.split()) < min_words or (whole_line and not _TERMINAL.search(sentence)):
             continue  # too short, or a heading / title line
         meta = article.meta
         if _inside(sentence, meta.abstract) or _inside(sentence, meta.byline) or _inside(sentence, meta.title):
@@ -79,7 +80,7 @@ def claim_spans(article: Article) -> list[tuple[int, int, int]]:
 class ClaimSet:
     """The candidate claims of a set of articles, their embeddings and their pairwise same-claim scores."""
 
-    def __init__(self, claims: list[Claim], vectors: np.ndarray, min_cosine: float = MIN_COSINE,
+    def __init__(self, claims: list[Claim], vectors: np.ndarray, min_cosine: float = _DEFAULTS.same_claim_cosine,
                  idf: dict[str, float] | None = None) -> None:
         self.claims = claims
         self.vectors = vectors
@@ -99,11 +100,12 @@ class ClaimSet:
 
     @classmethod
     def build(cls, articles: list[Article], clusters: dict[str, str], embeddings: Embeddings,
-              copy_similarity: float, min_cosine: float = MIN_COSINE) -> ClaimSet:
+              copy_similarity: float, min_cosine: float = _DEFAULTS.same_claim_cosine,
+              min_words: int = _DEFAULTS.claim_min_words) -> ClaimSet:
         """Claims of the articles; a derived copy's sentence that retells its original's is folded into it."""
         candidates: list[Claim] = []
         for article in articles:
-            spans = claim_spans(article)
+            spans = claim_spans(article, min_words)
             last = max((p for _, _, p in spans), default=0) or 1
             for start, end, position in spans:
                 candidates.append(Claim(

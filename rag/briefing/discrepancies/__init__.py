@@ -15,6 +15,7 @@ from rag.briefing.discrepancies import attribution, numbers, single_source, titl
 from rag.briefing.discrepancies.discrepancy import Detector, Discrepancy, Scope, Version
 from rag.briefing.discrepancies.numbers import conflicts, number_conflict, quantities
 from rag.briefing.grouping import Fact
+from rag.settings import BriefingSettings
 
 DETECTORS: tuple[Detector, ...] = (title.detect, numbers.detect, wording.detect, attribution.detect,
                                    single_source.detect)
@@ -23,12 +24,13 @@ __all__ = ["DETECTORS", "Detector", "Discrepancy", "Scope", "Version", "conflict
            "number_conflict", "quantities", "title_discrepancies"]
 
 
-def find_discrepancies(cs: ClaimSet, facts: list[Fact], shown: set[int], pair_threshold: float,
-                       wording_ratio: float, single_source_limit: int) -> list[Discrepancy]:
+def find_discrepancies(cs: ClaimSet, facts: list[Fact], shown: set[int], options: BriefingSettings) -> list[Discrepancy]:
     """Every kind of difference, in the order of DETECTORS, without repeating a set of claims; each
     detector knows the claims the ones before it have used (`Scope.taken`)."""
-    scope = Scope(pair_threshold=pair_threshold, wording_ratio=wording_ratio, facts=facts,
-                  shown=frozenset(shown), single_source_limit=single_source_limit)
+    scope = Scope(pair_threshold=options.differ_pair, wording_ratio=options.wording_ratio, facts=facts,
+                  shown=frozenset(shown), single_source_limit=options.single_source_differences,
+                  quotation_min_words=options.quotation_min_words,
+                  quotation_min_content=options.quotation_min_content, unrelated_share=options.unrelated_share)
     rows = {(c.article_id, c.start): c.row for c in cs.claims}
     seen: set[frozenset] = set()
     out: list[Discrepancy] = []

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from rag.briefing.claims import ClaimSet
 from rag.briefing.grouping import Fact, mutual_best
+from rag.settings import BriefingSettings
 
 
 class Version(BaseModel):
@@ -32,6 +33,9 @@ class Discrepancy(BaseModel):
     versions: list[Version]
 
 
+_DEFAULTS = BriefingSettings()
+
+
 @dataclass(frozen=True)
 class Scope:
     """What a detector may weigh besides the claims. The defaults switch off every comparison that
@@ -43,6 +47,9 @@ class Scope:
     shown: frozenset[int] = frozenset()  # indexes into `facts` that the briefing shows
     single_source_limit: int = 0  # most single-outlet claims listed
     taken: frozenset[int] = frozenset()  # claim rows already part of a difference found before
+    quotation_min_words: int = _DEFAULTS.quotation_min_words
+    quotation_min_content: int = _DEFAULTS.quotation_min_content
+    unrelated_share: float = _DEFAULTS.unrelated_share
 
 
 Detector = Callable[[ClaimSet, Scope], list[Discrepancy]]

@@ -11,7 +11,6 @@ from rag.text.words import NAME, SPEECH_VERB, names_in, quotations, stems
 
 _NAMED_SPEAKER = re.compile(rf"\b{NAME} {NAME}(?:,[^,]{{3,80}},)? {SPEECH_VERB}\b")
 _RARE = 3.0  # IDF of a name few claims use: shared by two outlets, it means they report the same thing
-UNRELATED_SHARE = 0.85  # a claim this share of the pair threshold close to another outlet's is reported twice
 
 
 def _names_in(text: str) -> frozenset[str]:
@@ -26,7 +25,7 @@ def detect(cs: ClaimSet, scope: Scope) -> list[Discrepancy]:
     A claim counts as single-source only if no other outlet has a claim near it in meaning and none
     counts the same thing the same way; claims already part of another difference are skipped.
     """
-    unrelated_below = UNRELATED_SHARE * scope.pair_threshold
+    unrelated_below = scope.unrelated_share * scope.pair_threshold
     candidates = []
     for k in scope.shown:
         fact = scope.facts[k]

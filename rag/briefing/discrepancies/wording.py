@@ -9,8 +9,6 @@ from rag.briefing.claims import ClaimSet
 from rag.briefing.discrepancies.discrepancy import Discrepancy, Scope, version
 from rag.text.words import join_hyphens, normalise, quotations, stem, stems
 
-MIN_WORDS = 3  # fewest words two readings of a quotation must share
-MIN_CONTENT = 2  # fewest content words among them
 _WORDS = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 
 
@@ -59,12 +57,12 @@ def _span_text(sentence: str, words: list[str]) -> str:
     return match.group(0) if match else " ".join(words)
 
 
-def _reading(quote: list[str], other: str) -> tuple[str, list[str]] | None:
+def _reading(quote: list[str], other: str, min_content: int) -> tuple[str, list[str]] | None:
     """How another claim renders a quotation: (text to show, the words aligned with the quote).
 
     The text is the claim's own overlapping quotation if it has one, else the best-matching words."""
     for quoted in quotations(other):
-        if len({stem(w) for w in _matched(quote, _tokens(quoted)) if stems(w)}) >= MIN_CONTENT:
+        if len({stem(w) for w in _matched(quote, _tokens(quoted)) if stems(w)}) >= min_content:
             return quoted.strip(" ,."), _best_window(quote, _tokens(quoted))[0]
     window, _ = _best_window(quote, _tokens(other))
     return (_span_text(other, window), window) if window else None
@@ -82,20 +80,20 @@ def detect(cs: ClaimSet, scope: Scope) -> list[Discrepancy]:
     for i in originals:
         for quoted in quotations(cs.claims[i].text):
             quote = _tokens(quoted)
-            if len(quote) < MIN_WORDS + 1:
+            if len(quote) < scope.quotation_min_words + 1:
                 continue
             linked = {i}
             for j in originals:
-                if not cs.independent(i, j) or len(stems(quoted) & cs.stems[j]) < MIN_CONTENT:
+                if not cs.independent(i, j) or len(stems(quoted) & cs.stems[j]) < scope.quotation_min_content:
                     continue
-                found = _reading(quote, cs.claims[j].text)
+                found = _reading(quote, cs.claims[j].text, scope.quotation_min_content)
                 if found is None:
                     continue
                 reading, words = found
                 matched = _matched(quote, words)
                 ratio = difflib.SequenceMatcher(None, quote, words, autojunk=False).ratio()
                 content = [w for w in matched if stems(w)]
-                if ratio >= scope.wording_ratio and len(matched) >= MIN_WORDS and len(content) >= MIN_CONTENT \
+                if ratio >= scope.wording_ratio and len(matched) >= scope.quotation_min_words and len(content) >= scope.quotation_min_content \
                         and not _contains(_tokens(cs.claims[j].text), quote) \
                         and not _contains(_tokens(cs.claims[i].text), _tokens(reading)):
                     linked.add(j)
