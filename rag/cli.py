@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from rag.errors import RagError
 from rag.settings import Settings, env_name
@@ -63,8 +64,8 @@ def ingest(paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or 
         targets = paths or [Path("seeds")]
         with write_lock(store.settings.data_dir):
             files, _ = discover(targets)
-            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                          console=err, disable=json_out or not err.is_terminal) as bar:
+            with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=err, disable=json_out or not err.is_terminal) as bar:
                 task = bar.add_task("ingesting", total=len(files))
                 report = ingest_paths(store, targets, lambda name, n: bar.update(task, advance=n, description=name))
         if json_out:
@@ -94,7 +95,8 @@ def _print_ingest(report) -> None:
     if report.new_chunks == 0 and not report.failed:
         out.print("Nothing changed.")
     for derived, original, score in report.duplicates:
-        out.print(f"[dim]near-duplicate: {derived} derives from {original} (coverage {score:.2f})[/dim]")
+        out.print(f"[dim]near-duplicate: {escape(derived)} derives from {escape(original)} "
+                  f"(coverage {score:.2f})[/dim]")
 
 
 @app.command()
@@ -128,8 +130,9 @@ def articles(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
             return
         table = Table("id", "outlet", "date", "chunks", "title / file", "derived from")
         for r in rows:
-            table.add_row(r["id"], r["outlet"] or "", (r["date"] or "")[:10], str(r["chunks"]),
-                          (r["title"] or Path(r["path"]).name)[:60], r["derived_from"] or "")
+            cells = (r["id"], r["outlet"] or "", (r["date"] or "")[:10], str(r["chunks"]),
+                     (r["title"] or Path(r["path"]).name)[:60], r["derived_from"] or "")
+            table.add_row(*(Text(cell) for cell in cells))  # titles and outlets are data, never markup
         out.print(table)
 
     run_safely(work)
@@ -158,9 +161,10 @@ def search(query: Annotated[str, typer.Argument(help="What to look for.")],
             out.print("No matching chunks." + ("" if store.catalog.count_chunks() else " The store is empty: run `rag ingest`."))
         for i, d in enumerate(docs, 1):
             m = d.metadata
-            out.print(f"[bold]{i}. {m['outlet'] or '?'}[/bold] [dim]{m['article_id']} chars {m['start']}-{m['end']} "
-                      f"score {m['score']:.4f}{' (derived copy)' if m['derived'] else ''}[/dim]")
-            out.print(d.page_content.strip(), highlight=False)
+            out.print(f"[bold]{i}. {escape(m['outlet'] or '?')}[/bold] "
+                      f"[dim]{m['article_id']} chars {m['start']}-{m['end']} score {m['score']:.4f}"
+                      f"{' (derived copy)' if m['derived'] else ''}[/dim]")
+            out.print(Text(d.page_content.strip()), highlight=False)
             out.print()
 
     run_safely(work)
@@ -174,7 +178,7 @@ def _answerer(backend: str | None, outlet: list[str] | None = None, since: str |
     store = _store()
     if store.catalog.count_chunks() == 0:
         raise RagError("the store is empty", hint="run `rag ingest` first")
-    with err.status(f"starting the {backend or 'default'} backend..."):
+    with err.status(f"starting the {escape(backend or 'default')} backend..."):
         chat_backend = open_backend(store.settings, backend)
     return Answerer(store, chat_backend, SearchFilters(outlets=outlet, since=since))
 
@@ -269,7 +273,7 @@ def brief(topic: Annotated[Optional[str], typer.Option("--topic", help="Focus on
         store = _store()
         if store.catalog.count_chunks() == 0:
             raise RagError("the store is empty", hint="run `rag ingest` first")
-        with err.status(f"starting the {backend or 'default'} backend..."):
+        with err.status(f"starting the {escape(backend or 'default')} backend..."):
             chat_backend = open_backend(store.settings, backend)
         try:
             with err.status("writing the briefing..."):
@@ -313,7 +317,7 @@ def eval_command(backend: BackendOption = None,
             store = build_store(settings, Path(tmp), SEEDS)
             chat_backend = open_backend(store.settings, backend or "extractive")
             try:
-                with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                               console=err, disable=not err.is_terminal) as bar:
                     task = bar.add_task("evaluating", total=len(questions))
                     report = run_eval(Answerer(store, chat_backend), questions,
@@ -330,13 +334,14 @@ def eval_command(backend: BackendOption = None,
             table.add_row(metric, str(value), "" if limit is None else str(limit), ok, *([str(before)] if old else []))
         out.print(table)
         for r in report.failing():
-            out.print(f"[red]{r.id}[/red] {escape(r.question)} [dim]{escape('; '.join(r.reasons))}[/dim]")
-        out.print(f"{report.questions - len(report.failing())}/{report.questions} pass; reports: {md}, {js}")
+            out.print(f"[red]{escape(r.id)}[/red] {escape(r.question)} [dim]{escape('; '.join(r.reasons))}[/dim]")
+        passing = report.questions - len(report.failing())
+        out.print(f"{passing}/{report.questions} pass; reports: {escape(f'{md}, {js}')}")
         if old:
             _, fixed, broken = compare(old, report)
             out.print(f"now passing: {', '.join(fixed) or 'none'}; now failing: {', '.join(broken) or 'none'}")
         if update_baseline:
-            out.print(f"baseline written: {write_baseline(report)}")
+            out.print(f"baseline written: {escape(str(write_baseline(report)))}")
 
     run_safely(work)
 
@@ -356,7 +361,7 @@ def doctor(fix: Annotated[bool, typer.Option("--fix", help="Repair what is found
             print(report.model_dump_json(indent=2))
         else:
             for line in report.lines():
-                out.print(line, soft_wrap=True, highlight=False)
+                out.print(line, soft_wrap=True, highlight=False, markup=False)
         if not report.clean:
             raise typer.Exit(1)
 
@@ -374,7 +379,7 @@ def config(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
             return
         table = Table("setting", "env variable", "value")
         for name, value in values.items():
-            table.add_row(name, env_name(name), str(value))
+            table.add_row(name, env_name(name), Text(str(value)))
         out.print(table)
 
     run_safely(work)
