@@ -14,8 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from rag.errors import RagError
-from rag.settings import Settings, env_name
+from rag.errors import InputError, RagError, at_least_one, iso_date, require_words
+from rag.settings import env_name, load_settings
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"  # `rag eval` runs in a source checkout
 
@@ -25,11 +25,15 @@ out = Console()
 err = Console(stderr=True)
 
 
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except Exception as exc:
-        raise RagError(f"invalid configuration: {exc}".splitlines()[0], hint="see `rag config`") from exc
+_settings = load_settings  # a bad RAG_ value is one line naming the variable
+
+
+def _filters(outlet: list[str] | None = None, since: str | None = None, until: str | None = None,
+             per_cluster: int | None = None):
+    from rag.store.search import SearchFilters
+
+    return SearchFilters(outlets=outlet, since=iso_date(since, "--since"), until=iso_date(until, "--until"),
+                         per_cluster=per_cluster)
 
 
 def _store():
@@ -53,6 +57,7 @@ def run_safely(fn):
 
 @app.command()
 def ingest(paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: seeds/).")] = None,
+           sync: Annotated[bool, typer.Option("--sync", help="Forget articles whose files under the folders are gone.")] = False,
            json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False) -> None:
     """Read .txt/.md/.html articles, chunk and embed them; unchanged files are skipped."""
     from rag.ingest.pipeline import ingest_paths
@@ -67,12 +72,12 @@ def ingest(paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or 
             with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), console=err, disable=json_out or not err.is_terminal) as bar:
                 task = bar.add_task("ingesting", total=len(files))
-                report = ingest_paths(store, targets, lambda name, n: bar.update(task, advance=n, description=name))
+                report = ingest_paths(store, targets, lambda name, n: bar.update(task, advance=n, description=name), sync)
         if json_out:
             out.print_json(report.model_dump_json())
         else:
             _print_ingest(report)
-        if report.failed:
+        if report.failed or report.nothing_read:
             raise typer.Exit(1)
 
     run_safely(work)
@@ -86,13 +91,17 @@ def _print_ingest(report) -> None:
         if f.status == "failed":
             out.print(f"[red]failed[/red]  {escape(f.path)}: {escape(f.reason or '')}", soft_wrap=True)
         elif f.status in ("new", "changed"):
-            out.print(f"[green]{f.status:8}[/green]{escape(f.path)} ({f.chunks} chunks)", soft_wrap=True)
-        elif f.status == "duplicate":
-            out.print(f"[yellow]skipped[/yellow] {escape(f.path)}: {escape(f.reason or '')}", soft_wrap=True)
+            note = escape(f"; {f.note}" if f.note else "")  # how a file not in UTF-8 was read
+            out.print(f"[green]{f.status:8}[/green]{escape(f.path)} ({f.chunks} chunks{note})", soft_wrap=True)
+        elif f.status in ("duplicate", "unsupported", "renamed", "forgotten"):
+            label = {"renamed": "renamed", "forgotten": "forgot "}.get(f.status, "skipped")
+            out.print(f"[yellow]{label}[/yellow] {escape(f.path)}: {escape(f.reason or '')}", soft_wrap=True)
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     out.print(f"{report.new_chunks} new chunks ({summary or 'no files'}); store: {report.total_articles} articles, "
               f"{report.total_chunks} chunks" + (f"; {report.removed_articles} replaced" if report.removed_articles else ""))
-    if report.new_chunks == 0 and not report.failed:
+    if report.nothing_read:
+        out.print("Nothing to ingest: no .txt, .md or .html file could be read.")
+    elif report.new_chunks == 0 and counts.keys() <= {"unchanged", "duplicate", "unsupported"}:
         out.print("Nothing changed.")
     for derived, original, score in report.duplicates:
         out.print(f"[dim]near-duplicate: {escape(derived)} derives from {escape(original)} "
@@ -148,12 +157,12 @@ def search(query: Annotated[str, typer.Argument(help="What to look for.")],
                                       help="At most one chunk per near-duplicate cluster.")] = False,
            json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Hybrid (dense + BM25) search over the ingested chunks."""
-    from rag.store.search import HybridRetriever, SearchFilters
+    from rag.store.search import HybridRetriever
 
     def work() -> None:
+        filters = _filters(outlet, since, until, per_cluster=1 if one_per_cluster else None)
         store = _store()
-        filters = SearchFilters(outlets=outlet, since=since, until=until, per_cluster=1 if one_per_cluster else None)
-        docs = HybridRetriever.from_store(store, filters=filters).search(query, k)
+        docs = HybridRetriever.from_store(store, filters=filters).search(require_words(query), at_least_one(k, "-k"))
         if json_out:
             print(json.dumps([{"rank": i, "text": d.page_content, **d.metadata} for i, d in enumerate(docs, 1)]))
             return
@@ -173,14 +182,14 @@ def search(query: Annotated[str, typer.Argument(help="What to look for.")],
 def _answerer(backend: str | None, outlet: list[str] | None = None, since: str | None = None):
     from rag.answer.answerer import Answerer
     from rag.answer.backends import open_backend
-    from rag.store.search import SearchFilters
 
+    filters = _filters(outlet, since)
     store = _store()
     if store.catalog.count_chunks() == 0:
         raise RagError("the store is empty", hint="run `rag ingest` first")
     with err.status(f"starting the {escape(backend or 'default')} backend..."):
         chat_backend = open_backend(store.settings, backend)
-    return Answerer(store, chat_backend, SearchFilters(outlets=outlet, since=since))
+    return Answerer(store, chat_backend, filters)
 
 
 BackendOption = Annotated[Optional[str], typer.Option("--backend", "-b", help="openai, local or extractive.")]
@@ -196,9 +205,10 @@ def ask(questions: Annotated[list[str], typer.Argument(help="One or more questio
     from rag.answer.render import print_answer
 
     def work() -> None:
+        checked = [require_words(question) for question in questions]
         answerer = _answerer(backend, outlet, since)
         try:
-            for question in questions:
+            for question in checked:
                 answer = answerer.ask(question)
                 if json_out:
                     print(json.dumps(answer.public(), ensure_ascii=False), flush=True)
@@ -232,15 +242,16 @@ def chat(backend: BackendOption = None) -> None:
                     break
                 answer = None
                 try:
-                    for piece in answerer.stream(question, history):
+                    for piece in answerer.stream(require_words(question), history):
                         if isinstance(piece, Answer):
                             answer = piece
                         else:
                             out.print(f"[dim]{escape(piece)}[/dim]", end="", highlight=False)
                 except RagError as exc:
-                    if not exc.retryable:
+                    if not (exc.retryable or isinstance(exc, InputError)):
                         raise
-                    err.print(f"\n[red]error:[/red] {escape(str(exc))} [dim](ask again to retry)[/dim]", soft_wrap=True)
+                    again = " [dim](ask again to retry)[/dim]" if exc.retryable else ""
+                    err.print(f"\n[red]error:[/red] {escape(str(exc))}{again}", soft_wrap=True)
                     continue
                 out.print()
                 if answer is not None:
@@ -265,19 +276,19 @@ def brief(topic: Annotated[Optional[str], typer.Option("--topic", help="Focus on
 
     from rag.briefing.briefer import Briefer
     from rag.briefing.markdown import to_markdown
-    from rag.errors import InputError
     from rag.answer.backends import open_backend
-    from rag.store.search import SearchFilters
 
     def work() -> None:
+        filters = _filters(outlet, since)
         store = _store()
+        focus = require_words(topic) if topic is not None else None
         if store.catalog.count_chunks() == 0:
             raise RagError("the store is empty", hint="run `rag ingest` first")
         with err.status(f"starting the {escape(backend or 'default')} backend..."):
             chat_backend = open_backend(store.settings, backend)
         try:
             with err.status("writing the briefing..."):
-                briefing = Briefer(store, chat_backend).brief(topic, SearchFilters(outlets=outlet, since=since))
+                briefing = Briefer(store, chat_backend).brief(focus, filters)
         finally:
             chat_backend.close()
         markdown = to_markdown(briefing)
