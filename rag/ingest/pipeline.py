@@ -62,7 +62,8 @@ def sentence_vectors(store: Store) -> SentenceVectors:
     return SentenceVectors(store.settings.data_dir / "sentences", store.embeddings)
 
 
-def ingest_paths(store: Store, paths: list[Path], progress: Progress | None = None, sync: bool = False) -> IngestReport:
+def ingest_paths(store: Store, paths: list[Path], progress: Progress | None = None,
+                 sync: bool = False) -> IngestReport:
     """Ingest files and folders; each file's fate is in the report, none stops the others. With `sync`,
     articles whose files were under one of the folders and are gone are forgotten."""
     files, problems = discover(paths)
@@ -161,7 +162,8 @@ def refresh_duplicates(store: Store) -> list[tuple[str, str, float]]:
 
 def forget(store: Store, target: str) -> list[str]:
     """Remove the article with this id (or id prefix) or ingested from this path; returns removed ids."""
-    by_path = store.catalog.article_for_path(str(resolved(Path(target)))) if not link_problem(Path(target)) else None
+    path = Path(target)
+    by_path = None if link_problem(path) else store.catalog.article_for_path(str(resolved(path)))
     ids = [by_path] if by_path else []
     if not ids:
         ids = store.catalog.resolve_id(target) if len(target) >= 4 else []
