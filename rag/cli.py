@@ -12,9 +12,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
-from rag.errors import RagError
-from rag.settings import Settings, env_name
+from rag.errors import InputError, RagError, at_least_one, iso_date, require_words
+from rag.settings import env_name, load_settings
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"  # `rag eval` runs in a source checkout
 
@@ -24,11 +25,15 @@ out = Console()
 err = Console(stderr=True)
 
 
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except Exception as exc:
-        raise RagError(f"invalid configuration: {exc}".splitlines()[0], hint="see `rag config`") from exc
+_settings = load_settings  # a bad RAG_ value is one line naming the variable
+
+
+def _filters(outlet: list[str] | None = None, since: str | None = None, until: str | None = None,
+             per_cluster: int | None = None):
+    from rag.store.search import SearchFilters
+
+    return SearchFilters(outlets=outlet, since=iso_date(since, "--since"), until=iso_date(until, "--until"),
+                         per_cluster=per_cluster)
 
 
 def _store():
@@ -52,6 +57,7 @@ def run_safely(fn):
 
 @app.command()
 def ingest(paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: seeds/).")] = None,
+           sync: Annotated[bool, typer.Option("--sync", help="Forget articles whose files under the folders are gone.")] = False,
            json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False) -> None:
     """Read .txt/.md/.html articles, chunk and embed them; unchanged files are skipped."""
     from rag.ingest.pipeline import ingest_paths
@@ -63,15 +69,15 @@ def ingest(paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or 
         targets = paths or [Path("seeds")]
         with write_lock(store.settings.data_dir):
             files, _ = discover(targets)
-            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                          console=err, disable=json_out or not err.is_terminal) as bar:
+            with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=err, disable=json_out or not err.is_terminal) as bar:
                 task = bar.add_task("ingesting", total=len(files))
-                report = ingest_paths(store, targets, lambda name, n: bar.update(task, advance=n, description=name))
+                report = ingest_paths(store, targets, lambda name, n: bar.update(task, advance=n, description=name), sync)
         if json_out:
             out.print_json(report.model_dump_json())
         else:
             _print_ingest(report)
-        if report.failed:
+        if report.failed or report.nothing_read:
             raise typer.Exit(1)
 
     run_safely(work)
@@ -85,16 +91,21 @@ def _print_ingest(report) -> None:
         if f.status == "failed":
             out.print(f"[red]failed[/red]  {escape(f.path)}: {escape(f.reason or '')}", soft_wrap=True)
         elif f.status in ("new", "changed"):
-            out.print(f"[green]{f.status:8}[/green]{escape(f.path)} ({f.chunks} chunks)", soft_wrap=True)
-        elif f.status == "duplicate":
-            out.print(f"[yellow]skipped[/yellow] {escape(f.path)}: {escape(f.reason or '')}", soft_wrap=True)
+            note = escape(f"; {f.note}" if f.note else "")  # how a file not in UTF-8 was read
+            out.print(f"[green]{f.status:8}[/green]{escape(f.path)} ({f.chunks} chunks{note})", soft_wrap=True)
+        elif f.status in ("duplicate", "unsupported", "renamed", "forgotten"):
+            label = {"renamed": "renamed", "forgotten": "forgot "}.get(f.status, "skipped")
+            out.print(f"[yellow]{label}[/yellow] {escape(f.path)}: {escape(f.reason or '')}", soft_wrap=True)
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     out.print(f"{report.new_chunks} new chunks ({summary or 'no files'}); store: {report.total_articles} articles, "
               f"{report.total_chunks} chunks" + (f"; {report.removed_articles} replaced" if report.removed_articles else ""))
-    if report.new_chunks == 0 and not report.failed:
+    if report.nothing_read:
+        out.print("Nothing to ingest: no .txt, .md or .html file could be read.")
+    elif report.new_chunks == 0 and counts.keys() <= {"unchanged", "duplicate", "unsupported"}:
         out.print("Nothing changed.")
     for derived, original, score in report.duplicates:
-        out.print(f"[dim]near-duplicate: {derived} derives from {original} (coverage {score:.2f})[/dim]")
+        out.print(f"[dim]near-duplicate: {escape(derived)} derives from {escape(original)} "
+                  f"(coverage {score:.2f})[/dim]")
 
 
 @app.command()
@@ -128,8 +139,9 @@ def articles(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
             return
         table = Table("id", "outlet", "date", "chunks", "title / file", "derived from")
         for r in rows:
-            table.add_row(r["id"], r["outlet"] or "", (r["date"] or "")[:10], str(r["chunks"]),
-                          (r["title"] or Path(r["path"]).name)[:60], r["derived_from"] or "")
+            cells = (r["id"], r["outlet"] or "", (r["date"] or "")[:10], str(r["chunks"]),
+                     (r["title"] or Path(r["path"]).name)[:60], r["derived_from"] or "")
+            table.add_row(*(Text(cell) for cell in cells))  # titles and outlets are data, never markup
         out.print(table)
 
     run_safely(work)
@@ -145,12 +157,12 @@ def search(query: Annotated[str, typer.Argument(help="What to look for.")],
                                       help="At most one chunk per near-duplicate cluster.")] = False,
            json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Hybrid (dense + BM25) search over the ingested chunks."""
-    from rag.store.search import HybridRetriever, SearchFilters
+    from rag.store.search import HybridRetriever
 
     def work() -> None:
+        filters = _filters(outlet, since, until, per_cluster=1 if one_per_cluster else None)
         store = _store()
-        filters = SearchFilters(outlets=outlet, since=since, until=until, per_cluster=1 if one_per_cluster else None)
-        docs = HybridRetriever.from_store(store, filters=filters).search(query, k)
+        docs = HybridRetriever.from_store(store, filters=filters).search(require_words(query), at_least_one(k, "-k"))
         if json_out:
             print(json.dumps([{"rank": i, "text": d.page_content, **d.metadata} for i, d in enumerate(docs, 1)]))
             return
@@ -158,9 +170,10 @@ def search(query: Annotated[str, typer.Argument(help="What to look for.")],
             out.print("No matching chunks." + ("" if store.catalog.count_chunks() else " The store is empty: run `rag ingest`."))
         for i, d in enumerate(docs, 1):
             m = d.metadata
-            out.print(f"[bold]{i}. {m['outlet'] or '?'}[/bold] [dim]{m['article_id']} chars {m['start']}-{m['end']} "
-                      f"score {m['score']:.4f}{' (derived copy)' if m['derived'] else ''}[/dim]")
-            out.print(d.page_content.strip(), highlight=False)
+            out.print(f"[bold]{i}. {escape(m['outlet'] or '?')}[/bold] "
+                      f"[dim]{m['article_id']} chars {m['start']}-{m['end']} score {m['score']:.4f}"
+                      f"{' (derived copy)' if m['derived'] else ''}[/dim]")
+            out.print(Text(d.page_content.strip()), highlight=False)
             out.print()
 
     run_safely(work)
@@ -169,14 +182,14 @@ def search(query: Annotated[str, typer.Argument(help="What to look for.")],
 def _answerer(backend: str | None, outlet: list[str] | None = None, since: str | None = None):
     from rag.answer.answerer import Answerer
     from rag.answer.backends import open_backend
-    from rag.store.search import SearchFilters
 
+    filters = _filters(outlet, since)
     store = _store()
     if store.catalog.count_chunks() == 0:
         raise RagError("the store is empty", hint="run `rag ingest` first")
-    with err.status(f"starting the {backend or 'default'} backend..."):
+    with err.status(f"starting the {escape(backend or 'default')} backend..."):
         chat_backend = open_backend(store.settings, backend)
-    return Answerer(store, chat_backend, SearchFilters(outlets=outlet, since=since))
+    return Answerer(store, chat_backend, filters)
 
 
 BackendOption = Annotated[Optional[str], typer.Option("--backend", "-b", help="openai, local or extractive.")]
@@ -192,9 +205,10 @@ def ask(questions: Annotated[list[str], typer.Argument(help="One or more questio
     from rag.answer.render import print_answer
 
     def work() -> None:
+        checked = [require_words(question) for question in questions]
         answerer = _answerer(backend, outlet, since)
         try:
-            for question in questions:
+            for question in checked:
                 answer = answerer.ask(question)
                 if json_out:
                     print(json.dumps(answer.public(), ensure_ascii=False), flush=True)
@@ -228,15 +242,16 @@ def chat(backend: BackendOption = None) -> None:
                     break
                 answer = None
                 try:
-                    for piece in answerer.stream(question, history):
+                    for piece in answerer.stream(require_words(question), history):
                         if isinstance(piece, Answer):
                             answer = piece
                         else:
                             out.print(f"[dim]{escape(piece)}[/dim]", end="", highlight=False)
                 except RagError as exc:
-                    if not exc.retryable:
+                    if not (exc.retryable or isinstance(exc, InputError)):
                         raise
-                    err.print(f"\n[red]error:[/red] {escape(str(exc))} [dim](ask again to retry)[/dim]", soft_wrap=True)
+                    again = " [dim](ask again to retry)[/dim]" if exc.retryable else ""
+                    err.print(f"\n[red]error:[/red] {escape(str(exc))}{again}", soft_wrap=True)
                     continue
                 out.print()
                 if answer is not None:
@@ -261,19 +276,19 @@ def brief(topic: Annotated[Optional[str], typer.Option("--topic", help="Focus on
 
     from rag.briefing.briefer import Briefer
     from rag.briefing.markdown import to_markdown
-    from rag.errors import InputError
     from rag.answer.backends import open_backend
-    from rag.store.search import SearchFilters
 
     def work() -> None:
+        filters = _filters(outlet, since)
         store = _store()
+        focus = require_words(topic) if topic is not None else None
         if store.catalog.count_chunks() == 0:
             raise RagError("the store is empty", hint="run `rag ingest` first")
-        with err.status(f"starting the {backend or 'default'} backend..."):
+        with err.status(f"starting the {escape(backend or 'default')} backend..."):
             chat_backend = open_backend(store.settings, backend)
         try:
             with err.status("writing the briefing..."):
-                briefing = Briefer(store, chat_backend).brief(topic, SearchFilters(outlets=outlet, since=since))
+                briefing = Briefer(store, chat_backend).brief(focus, filters)
         finally:
             chat_backend.close()
         markdown = to_markdown(briefing)
@@ -313,7 +328,7 @@ def eval_command(backend: BackendOption = None,
             store = build_store(settings, Path(tmp), SEEDS)
             chat_backend = open_backend(store.settings, backend or "extractive")
             try:
-                with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                               console=err, disable=not err.is_terminal) as bar:
                     task = bar.add_task("evaluating", total=len(questions))
                     report = run_eval(Answerer(store, chat_backend), questions,
@@ -330,13 +345,14 @@ def eval_command(backend: BackendOption = None,
             table.add_row(metric, str(value), "" if limit is None else str(limit), ok, *([str(before)] if old else []))
         out.print(table)
         for r in report.failing():
-            out.print(f"[red]{r.id}[/red] {escape(r.question)} [dim]{escape('; '.join(r.reasons))}[/dim]")
-        out.print(f"{report.questions - len(report.failing())}/{report.questions} pass; reports: {md}, {js}")
+            out.print(f"[red]{escape(r.id)}[/red] {escape(r.question)} [dim]{escape('; '.join(r.reasons))}[/dim]")
+        passing = report.questions - len(report.failing())
+        out.print(f"{passing}/{report.questions} pass; reports: {escape(f'{md}, {js}')}")
         if old:
             _, fixed, broken = compare(old, report)
             out.print(f"now passing: {', '.join(fixed) or 'none'}; now failing: {', '.join(broken) or 'none'}")
         if update_baseline:
-            out.print(f"baseline written: {write_baseline(report)}")
+            out.print(f"baseline written: {escape(str(write_baseline(report)))}")
 
     run_safely(work)
 
@@ -356,7 +372,7 @@ def doctor(fix: Annotated[bool, typer.Option("--fix", help="Repair what is found
             print(report.model_dump_json(indent=2))
         else:
             for line in report.lines():
-                out.print(line, soft_wrap=True, highlight=False)
+                out.print(line, soft_wrap=True, highlight=False, markup=False)
         if not report.clean:
             raise typer.Exit(1)
 
@@ -374,7 +390,7 @@ def config(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
             return
         table = Table("setting", "env variable", "value")
         for name, value in values.items():
-            table.add_row(name, env_name(name), str(value))
+            table.add_row(name, env_name(name), Text(str(value)))
         out.print(table)
 
     run_safely(work)

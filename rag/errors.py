@@ -1,6 +1,10 @@
-"""User-facing failures: one type per kind, each with a hint on what to do next."""
+"""User-facing failures: one type per kind, each with a hint on what to do next; and the checks of
+user input (questions, dates, counts) that raise them, shared by every entry point."""
 
 from __future__ import annotations
+
+import re
+from datetime import date
 
 
 class RagError(Exception):
@@ -24,6 +28,10 @@ class InputError(RagError):
     exit_code = 2
 
 
+class ConfigError(InputError):
+    """A RAG_ variable (or OPENAI_*) holds a value rag cannot use."""
+
+
 class StoreError(RagError):
     """The index cannot be reached or is inconsistent."""
 
@@ -36,3 +44,24 @@ class LockBusy(RagError):
     """Another process holds the ingest lock."""
 
     exit_code = 3
+
+
+def require_words(text: str) -> str:
+    """A question or query must hold a word: '', '   ' and '*' are refused, not answered with nothing."""
+    if not re.search(r"\w", text):
+        raise InputError(f"{text.strip()!r} has no words to look for", hint="ask about the articles in words")
+    return text.strip()
+
+
+def iso_date(value: str | None, option: str) -> str | None:
+    """An ISO date (YYYY-MM-DD) as given to --since/--until; 'yesterday' is refused, not matched as text."""
+    try:
+        return date.fromisoformat(value).isoformat() if value is not None else None
+    except ValueError:
+        raise InputError(f"{option} {value!r} is not a date", hint="give an ISO date: YYYY-MM-DD") from None
+
+
+def at_least_one(count: int | None, option: str) -> int | None:
+    if count is not None and count < 1:
+        raise InputError(f"{option} {count}: must be at least 1")
+    return count

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+
+from rag.errors import ConfigError
 
 Backend = Literal["auto", "openai", "local", "extractive"]
 EmbeddingBackend = Literal["minilm", "openai"]
@@ -147,6 +150,13 @@ class Settings(BaseSettings):
     selection: SelectionSettings = Field(default_factory=SelectionSettings)
     briefing: BriefingSettings = Field(default_factory=BriefingSettings)
 
+    @model_validator(mode="after")
+    def _overlap_below_chunk_size(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_tokens:  # each chunk would advance by nothing, or go backwards
+            raise ValueError(f"RAG_CHUNK_OVERLAP ({self.chunk_overlap}) must be smaller than "
+                             f"RAG_CHUNK_TOKENS ({self.chunk_tokens})")
+        return self
+
     @property
     def models_path(self) -> Path:
         return self.model_dir or self.data_dir / "models"
@@ -171,6 +181,8 @@ class Settings(BaseSettings):
                 value = "****" + value.get_secret_value()[-4:] if value.get_secret_value() else ""
             elif isinstance(value, Path):
                 value = str(value)
+            elif isinstance(value, str) and "://" in value:
+                value = mask_url(value)
             out[name] = value
         return out
 
@@ -178,3 +190,39 @@ class Settings(BaseSettings):
 def env_name(setting: str) -> str:
     """The environment variable of a setting as `masked()` names it: 'briefing.max_points' -> RAG_BRIEFING__MAX_POINTS."""
     return "RAG_" + setting.replace(".", "__").upper()
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; a bad value is a ConfigError naming its variable and what it expects."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigError("; ".join(_explain(e) for e in exc.errors()), hint="fix or unset it") from None
+    except SettingsError as exc:  # a section given as one variable that is not JSON
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = env_name(field.group(1)) if field else "a RAG_ variable"
+        raise ConfigError(f"{name} could not be read", hint=f"set its fields one by one, as {name}__<FIELD>") from None
+
+
+def _explain(error: dict) -> str:
+    """One pydantic error as 'RAG_SEARCH_K must be a valid integer (got 'abc')'."""
+    loc = [str(part) for part in error["loc"]]
+    what = re.sub(r"^Input should be ", "must be ", error["msg"])
+    what = re.sub(r"^Value error, |, unable to parse .*$", "", what)
+    if error["type"] == "extra_forbidden":
+        what = "is not a setting"
+    if not loc:  # a check across fields names its variables itself
+        return what
+    name = loc[0] if loc[0].isupper() else env_name(".".join(loc))
+    got = error.get("input")
+    shown = f" (got {got!r})" if isinstance(got, str) and len(got) <= 40 and "KEY" not in name else ""
+    return f"{name} {what}{shown}"
+
+
+_URL_USER = re.compile(r"(://)[^/?#@]*@")
+_URL_SECRET = re.compile(r"(?i)([?&;][^=&#;]*(?:key|token|secret|pass|auth|sig|cred)[^=&#;]*=)[^&#;]*")
+
+
+def mask_url(url: str) -> str:
+    """A URL with its credentials hidden: user:password@ and query values such as api_key= or token=."""
+    return _URL_SECRET.sub(r"\1****", _URL_USER.sub(r"\1****@", url))

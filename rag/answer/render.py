@@ -1,4 +1,8 @@
-"""Printing answers for people: the answer with [n] markers, then each citation with its quote."""
+"""Printing answers for people: the answer with [n] markers, then each citation with its quote.
+
+Everything taken from articles or the question (text, outlets, titles) is data, never rich markup,
+so it is escaped: a title holding "[/bold]" must print as it is, not end the program.
+"""
 
 from __future__ import annotations
 
@@ -10,20 +14,22 @@ from rag.types import Answer
 
 def print_answer(console: Console, answer: Answer, show_question: bool = False) -> None:
     if show_question:
-        console.print(f"[bold]Q: {escape(answer.question)}[/bold]")
+        console.print(f"[bold]Q: {escape(answer.question)}[/bold]", highlight=False)
     if answer.standalone_question != answer.question:
-        console.print(f"[dim](understood as: {escape(answer.standalone_question)})[/dim]")
+        console.print(f"[dim](understood as: {escape(answer.standalone_question)})[/dim]", highlight=False)
     style = "yellow" if answer.abstained else ""
     console.print(f"[{style}]{escape(answer.answer)}[/{style}]" if style else escape(answer.answer), highlight=False)
     for c in answer.citations:
-        also = f" [dim](also in {', '.join(a[:8] for a in c.also_in)}, a derived copy)[/dim]" if c.also_in else ""
-        console.print(f"  [bold][{c.n}][/bold] {escape(c.outlet or 'unknown outlet')} "
-                      f"[dim]{c.article_id} chars {c.start}-{c.end}[/dim]{also}", highlight=False)
+        copies = escape(", ".join(a[:8] for a in c.also_in))
+        also = f" [dim](also in {copies}, a derived copy)[/dim]" if c.also_in else ""
+        console.print(f"  [bold]\\[{c.n}][/bold] {escape(c.outlet or 'unknown outlet')} "
+                      f"[dim]{escape(c.article_id)} chars {c.start}-{c.end}[/dim]{also}", highlight=False)
         console.print(f"      “{escape(' '.join(c.quote.split()))}”", highlight=False)
     if not answer.abstained:
         n = answer.independent_sources
-        console.print(f"[dim]Backed by {n} independent source{'s' if n != 1 else ''}: {', '.join(answer.outlets)}[/dim]")
+        console.print(f"[dim]Backed by {n} independent source{'s' if n != 1 else ''}: "
+                      f"{escape(', '.join(answer.outlets))}[/dim]", highlight=False)
     if answer.dropped:
         console.print(f"[dim]{len(answer.dropped)} sentence(s) removed: their citations did not support them.[/dim]")
-    console.print(f"[dim]{answer.backend} · {answer.model} · {answer.seconds:.1f}s · "
+    console.print(f"[dim]{escape(f'{answer.backend} · {answer.model}')} · {answer.seconds:.1f}s · "
                   f"{answer.usage.prompt_tokens}+{answer.usage.completion_tokens} tokens[/dim]")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from rag.ingest.articles import build_article, load_sidecar
 from rag.ingest.derived_copies import SentenceVectors, find_duplicates
 from rag.errors import InputError
-from rag.ingest.reading import discover, read_article_text
+from rag.ingest.reading import discover, link_problem, read_article, resolved, unsupported
 from rag.settings import Settings
 from rag.store.store import Store
 
@@ -21,10 +21,11 @@ class FileResult(BaseModel):
     """What happened to one path."""
 
     path: str
-    status: str  # new | changed | unchanged | duplicate | failed
+    status: str  # new | changed | unchanged | renamed | duplicate | failed | unsupported | forgotten
     article_id: str | None = None
     chunks: int = 0
     reason: str | None = None
+    note: str | None = Field(None, description="How a file not in UTF-8 was decoded.")
 
 
 class IngestReport(BaseModel):
@@ -41,6 +42,11 @@ class IngestReport(BaseModel):
     def failed(self) -> list[FileResult]:
         return [f for f in self.files if f.status == "failed"]
 
+    @property
+    def nothing_read(self) -> bool:
+        """No file could be read as an article and nothing was forgotten: the run did nothing useful."""
+        return all(f.status in ("failed", "unsupported") for f in self.files)
+
 
 def build_store(settings: Settings, data_dir: Path, folder: Path, progress: Progress | None = None) -> Store:
     """A fresh store in `data_dir` holding every article of `folder` (the chat model stays where
@@ -56,10 +62,14 @@ def sentence_vectors(store: Store) -> SentenceVectors:
     return SentenceVectors(store.settings.data_dir / "sentences", store.embeddings)
 
 
-def ingest_paths(store: Store, paths: list[Path], progress: Progress | None = None) -> IngestReport:
-    """Ingest files and folders; each file's fate is in the report, none stops the others."""
+def ingest_paths(store: Store, paths: list[Path], progress: Progress | None = None,
+                 sync: bool = False) -> IngestReport:
+    """Ingest files and folders; each file's fate is in the report, none stops the others. With `sync`,
+    articles whose files were under one of the folders and are gone are forgotten."""
     files, problems = discover(paths)
     results = [FileResult(path=str(p), status="failed", reason=why) for p, why in problems]
+    results += [FileResult(path=str(p), status="unsupported", reason=f"not an article file ({p.suffix or 'no suffix'}; "
+                           "rag reads .txt, .md, .html)") for p in unsupported(paths)]
     sidecars: dict[Path, dict[str, dict]] = {}
     new_chunks = removed = 0
     max_bytes = int(store.settings.max_file_mb * 1e6)
@@ -75,7 +85,8 @@ def ingest_paths(store: Store, paths: list[Path], progress: Progress | None = No
                     sidecars[folder] = {"__error__": exc}
             if "__error__" in sidecars[folder]:
                 raise sidecars[folder]["__error__"]
-            article = build_article(path.resolve(), read_article_text(path, max_bytes), sidecars[folder].get(path.name))
+            text, result.note = read_article(path, max_bytes)
+            article = build_article(resolved(path), text, sidecars[folder].get(path.name))
         except InputError as exc:
             result.reason = exc.message
             continue
@@ -83,12 +94,14 @@ def ingest_paths(store: Store, paths: list[Path], progress: Progress | None = No
             result.reason = f"{type(exc).__name__}: {exc}"
             continue
         result.article_id = article.id
-        key = str(path.resolve())
+        key = article.path
         previous = store.catalog.article_for_path(key)
         if store.catalog.has_article(article.id) and store.catalog.is_embedded(article.id, store.vectors.name):
             result.status = "unchanged" if previous == article.id else "duplicate"
             if result.status == "duplicate":
                 result.reason = "same text as an article already ingested"
+                if moved_from := _paths_gone(store, article.id):
+                    result.status, result.reason = "renamed", f"renamed from {moved_from[0]}"
             store.catalog.set_path(key, article.id)
         elif store.catalog.has_article(article.id):
             result.status, result.chunks = "unchanged", store.embed_existing(article.id)
@@ -105,11 +118,35 @@ def ingest_paths(store: Store, paths: list[Path], progress: Progress | None = No
             removed += 1
         if progress:
             progress(path.name, 1)
-    links = refresh_duplicates(store) if new_chunks or removed else store.catalog.duplicates()
+    forgotten = forget_missing(store, [p for p in paths if p.is_dir()]) if sync else []
+    results += [FileResult(path=path, status="forgotten", reason="the file is gone") for path in forgotten]
+    links = refresh_duplicates(store) if new_chunks or removed or forgotten else store.catalog.duplicates()
     return IngestReport(
         files=results, new_chunks=new_chunks, removed_articles=removed,
         total_articles=len(store.catalog.article_ids()), total_chunks=store.catalog.count_chunks(), duplicates=links,
     )
+
+
+def _paths_gone(store: Store, article_id: str) -> list[str]:
+    """Paths an article was ingested from whose files no longer exist; they are dropped (a rename)."""
+    gone = [p for p in store.catalog.paths_of(article_id) if not Path(p).exists()]
+    for path in gone:
+        store.catalog.drop_path(path)
+    return gone
+
+
+def forget_missing(store: Store, folders: list[Path]) -> list[str]:
+    """Forget what was ingested from files under these folders that are gone; returns their paths.
+    An article also ingested from a path that still exists keeps that path."""
+    roots = [resolved(folder) for folder in folders]
+    gone = [(path, article_id) for path, article_id in store.catalog.paths()
+            if any(Path(path).is_relative_to(root) for root in roots) and not Path(path).exists()]
+    for path, article_id in gone:
+        store.catalog.drop_path(path)
+        if not store.catalog.paths_of(article_id):
+            store.remove(article_id)
+            sentence_vectors(store).forget(article_id)
+    return [path for path, _ in gone]
 
 
 def refresh_duplicates(store: Store) -> list[tuple[str, str, float]]:
@@ -125,7 +162,8 @@ def refresh_duplicates(store: Store) -> list[tuple[str, str, float]]:
 
 def forget(store: Store, target: str) -> list[str]:
     """Remove the article with this id (or id prefix) or ingested from this path; returns removed ids."""
-    by_path = store.catalog.article_for_path(str(Path(target).resolve()))
+    path = Path(target)
+    by_path = None if link_problem(path) else store.catalog.article_for_path(str(resolved(path)))
     ids = [by_path] if by_path else []
     if not ids:
         ids = store.catalog.resolve_id(target) if len(target) >= 4 else []

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import codecs
+import errno
+import re
 from pathlib import Path
+from typing import NamedTuple
 
 from rag.errors import InputError
+from rag.ingest.articles import SIDECAR_NAME
 
 HTML_SUFFIXES = {".html", ".htm"}
 ARTICLE_SUFFIXES = {".txt", ".md", *HTML_SUFFIXES}
@@ -18,12 +22,26 @@ _BOMS = (
 )
 
 
+class Decoded(NamedTuple):
+    """Text read from bytes, and how legacy (non-Unicode) bytes in it were read, for the ingest report."""
+
+    text: str
+    note: str | None = None
+
+
 def decode(data: bytes) -> str:
-    """Bytes to text: BOMs first, then UTF-8, then Windows-1252 (a superset of Latin-1 in practice)."""
+    """Bytes to text; see `decode_bytes`."""
+    return decode_bytes(data).text
+
+
+def decode_bytes(data: bytes) -> Decoded:
+    """Bytes to text: BOMs first, then UTF-8, then line by line (so UTF-8 lines of a mixed file survive
+    intact) with the legacy encoding the other lines are in: Windows-1252, or one detected by
+    charset-normalizer (Shift-JIS, Windows-1251, GB18030 ...)."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
-                return data.decode(encoding)
+                return Decoded(data.decode(encoding))
             except UnicodeDecodeError as exc:
                 raise InputError(f"not valid {encoding.upper()} text ({exc.reason} at byte {exc.start})") from None
     if data.startswith(codecs.BOM_UTF8):
@@ -31,17 +49,71 @@ def decode(data: bytes) -> str:
     if b"\x00" in data[:8192]:
         raise InputError("binary file, not text")
     try:
-        return data.decode("utf-8")
+        return Decoded(data.decode("utf-8"))
     except UnicodeDecodeError:
-        # Mixed or legacy encodings: decode line by line so UTF-8 lines survive intact.
-        return "".join(_decode_line(line) for line in data.splitlines(keepends=True))
+        pass
+    lines = data.splitlines(keepends=True)
+    legacy = b"".join(line for line in lines if not _is_utf8(line))
+    encoding = legacy_encoding(legacy)
+    text = "".join(line.decode("utf-8") if _is_utf8(line) else line.decode(encoding, errors="replace")
+                   for line in lines)
+    name = _display_name(encoding)
+    if text.count("\ufffd") > data.count("\ufffd".encode()):
+        return Decoded(text, f"not UTF-8 and no encoding fits: read as {name}, some characters are lost")
+    return Decoded(text, f"not UTF-8: read as {name}")
 
 
-def _decode_line(line: bytes) -> str:
+def _display_name(encoding: str) -> str:
+    name = codecs.lookup(encoding).name  # cp1251, cp932, gb18030 ...
+    if name.startswith("cp125"):
+        return "Windows-" + name[2:]
+    names = {"cp932": "Shift-JIS", "shift_jis": "Shift-JIS", "cp949": "EUC-KR", "euc_kr": "EUC-KR"}
+    return names.get(name, name.upper())
+
+
+def _is_utf8(line: bytes) -> bool:
     try:
-        return line.decode("utf-8")
+        line.decode("utf-8")
     except UnicodeDecodeError:
-        return line.decode("cp1252", errors="replace")
+        return False
+    return True
+
+
+# Legacy encodings in the order news files are likely to use them, to break ties between those that read
+# a short text equally well (a few Cyrillic words are valid Windows-1251, CP1125 and KOI8 alike).
+_LIKELY = ("cp1251", "cp932", "shift_jis", "gb18030", "gbk", "cp949", "euc_kr", "big5", "euc_jp", "cp1250",
+           "koi8_r", "cp1253", "cp1254", "cp1255", "cp1256", "cp874", "iso8859_2", "iso8859_5")
+_LATIN_LETTER = re.compile(r"[^\W\d_]")
+# In French, German, Spanish or Portuguese prose well under a third of the letters carry an accent.
+_WESTERN_ACCENTED_SHARE = 0.3
+_CHAOS_TIE = 0.01  # charset-normalizer chaos scores this close read the text equally well
+
+
+def legacy_encoding(data: bytes) -> str:
+    """The encoding of bytes that are not UTF-8. Windows-1252 when it reads them as Western text: accented
+    letters are then a minority of the letters (Cyrillic read as Windows-1252 is all accented letters,
+    'Ìýð Ìîñêâû'); otherwise what charset-normalizer finds least chaotic, common encodings first."""
+    try:
+        western = data.decode("cp1252")
+    except UnicodeDecodeError:  # bytes Windows-1252 leaves undefined
+        western = None
+    if western is not None:
+        letters = _LATIN_LETTER.findall(western)
+        if letters and sum(not c.isascii() for c in letters) <= _WESTERN_ACCENTED_SHARE * len(letters):
+            return "cp1252"
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(data))
+    if not matches:
+        return "cp1252"
+    calmest = min(m.chaos for m in matches)
+    candidates = [m for m in matches if m.chaos <= calmest + _CHAOS_TIE]
+
+    def rank(match) -> int:
+        names = {codecs.lookup(e).name for e in match.could_be_from_charset}
+        return min((i for i, e in enumerate(_LIKELY) if codecs.lookup(e).name in names), default=len(_LIKELY))
+
+    return min(candidates, key=rank).encoding
 
 
 _BLOCK_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "blockquote", "pre")
@@ -87,8 +159,13 @@ def looks_like_html(path: Path, text: str) -> bool:
 
 def read_article_text(path: Path, max_bytes: int) -> str:
     """The article text of one file; raises InputError with a short reason."""
-    if path.is_symlink() and not path.exists():
-        raise InputError("broken symlink")
+    return read_article(path, max_bytes).text
+
+
+def read_article(path: Path, max_bytes: int) -> Decoded:
+    """The article text of one file and how it was decoded; raises InputError with a short reason."""
+    if problem := link_problem(path):
+        raise InputError(problem)
     if not path.exists():
         raise InputError("no such file")
     if not path.is_file():
@@ -102,12 +179,33 @@ def read_article_text(path: Path, max_bytes: int) -> str:
         raise InputError("permission denied") from None
     except OSError as exc:
         raise InputError(f"unreadable ({exc.strerror or exc})") from None
-    text = decode(data)
+    text, note = decode_bytes(data)
     if looks_like_html(path, text):
         text = html_to_text(text)
     if not text.strip():
         raise InputError("empty file" if not data else "no text (whitespace only)")
-    return text
+    return Decoded(text, note)
+
+
+def link_problem(path: Path) -> str | None:
+    """Why a symlink leads to no file ('broken symlink', 'symlink loop'), or None."""
+    if not path.is_symlink():
+        return None
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:  # Python < 3.13 reports a loop this way
+        return "symlink loop"
+    except OSError as exc:
+        return "symlink loop" if exc.errno == errno.ELOOP else "broken symlink"
+    return None
+
+
+def resolved(path: Path) -> Path:
+    """The absolute path a file is recorded under; a symlink loop is an InputError, not a RuntimeError."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        raise InputError(f"{path}: {link_problem(path) or 'cannot be resolved'}") from None
 
 
 def discover(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
@@ -115,17 +213,25 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
     files: list[Path] = []
     problems: list[tuple[Path, str]] = []
     for path in paths:
-        if path.is_symlink() and not path.exists():
-            problems.append((path, "broken symlink"))
+        if problem := link_problem(path):
+            problems.append((path, problem))
         elif not path.exists():
             problems.append((path, "no such file or directory"))
         elif path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*")
-                if p.suffix.lower() in ARTICLE_SUFFIXES and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                and (p.is_file() or p.is_symlink())
-            )
-            files.extend(found)
+            files.extend(p for p in _visible_files(path) if p.suffix.lower() in ARTICLE_SUFFIXES)
         else:
             files.append(path)
     return list(dict.fromkeys(files)), problems
+
+
+def unsupported(paths: list[Path]) -> list[Path]:
+    """Files inside the given folders that are not articles rag reads (a PDF, a Word file)."""
+    return [p for path in paths if path.is_dir()
+            for p in _visible_files(path) if p.suffix.lower() not in ARTICLE_SUFFIXES and p.name != SIDECAR_NAME
+            and p.is_file()]
+
+
+def _visible_files(folder: Path) -> list[Path]:
+    """Files (and links) below a folder, leaving out hidden ones and those in hidden folders."""
+    return sorted(p for p in folder.rglob("*") if not any(part.startswith(".") for part in p.relative_to(folder).parts)
+                  and (p.is_file() or p.is_symlink()))

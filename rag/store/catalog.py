@@ -97,8 +97,11 @@ class Catalog:
             db.execute("DELETE FROM embedded WHERE article_id = ?", (article_id,))
 
     def set_path(self, path: str, article_id: str) -> None:
+        """Record that a file holds an article; an article whose own path was dropped (renamed) takes this one."""
         with self.transaction() as db:
             db.execute("INSERT OR REPLACE INTO paths(path, article_id) VALUES (?, ?)", (path, article_id))
+            db.execute("UPDATE articles SET path = ? WHERE id = ? AND path NOT IN (SELECT path FROM paths)",
+                       (path, article_id))
 
     def article_for_path(self, path: str) -> str | None:
         row = self.db.execute("SELECT article_id FROM paths WHERE path = ?", (path,)).fetchone()
@@ -108,8 +111,15 @@ class Catalog:
         return [r[0] for r in self.db.execute("SELECT path FROM paths WHERE article_id = ?", (article_id,))]
 
     def drop_path(self, path: str) -> None:
+        """Forget a file path; an article recorded under it moves to another path it has, if any."""
         with self.transaction() as db:
             db.execute("DELETE FROM paths WHERE path = ?", (path,))
+            db.execute("UPDATE articles SET path = (SELECT min(p.path) FROM paths p WHERE p.article_id = articles.id) "
+                       "WHERE path = ? AND id IN (SELECT article_id FROM paths)", (path,))
+
+    def paths(self) -> list[tuple[str, str]]:
+        """Every (file path, article id) recorded."""
+        return [(r[0], r[1]) for r in self.db.execute("SELECT path, article_id FROM paths ORDER BY path")]
 
     def has_article(self, article_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
