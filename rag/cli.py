@@ -76,36 +76,12 @@ def ingest(paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or 
         if json_out:
             out.print_json(report.model_dump_json())
         else:
-            _print_ingest(report)
+            for line in report.lines():
+                out.print(line, soft_wrap=True)
         if report.failed or report.nothing_read:
             raise typer.Exit(1)
 
     run_safely(work)
-
-
-def _print_ingest(report) -> None:
-    counts: dict[str, int] = {}
-    for f in report.files:
-        counts[f.status] = counts.get(f.status, 0) + 1
-    for f in report.files:
-        if f.status == "failed":
-            out.print(f"[red]failed[/red]  {escape(f.path)}: {escape(f.reason or '')}", soft_wrap=True)
-        elif f.status in ("new", "changed"):
-            note = escape(f"; {f.note}" if f.note else "")  # how a file not in UTF-8 was read
-            out.print(f"[green]{f.status:8}[/green]{escape(f.path)} ({f.chunks} chunks{note})", soft_wrap=True)
-        elif f.status in ("duplicate", "unsupported", "renamed", "forgotten"):
-            label = {"renamed": "renamed", "forgotten": "forgot "}.get(f.status, "skipped")
-            out.print(f"[yellow]{label}[/yellow] {escape(f.path)}: {escape(f.reason or '')}", soft_wrap=True)
-    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    out.print(f"{report.new_chunks} new chunks ({summary or 'no files'}); store: {report.total_articles} articles, "
-              f"{report.total_chunks} chunks" + (f"; {report.removed_articles} replaced" if report.removed_articles else ""))
-    if report.nothing_read:
-        out.print("Nothing to ingest: no .txt, .md or .html file could be read.")
-    elif report.new_chunks == 0 and counts.keys() <= {"unchanged", "duplicate", "unsupported"}:
-        out.print("Nothing changed.")
-    for derived, original, score in report.duplicates:
-        out.print(f"[dim]near-duplicate: {escape(derived)} derives from {escape(original)} "
-                  f"(coverage {score:.2f})[/dim]")
 
 
 @app.command()

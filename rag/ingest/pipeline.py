@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel, Field
+from rich.markup import escape
 
 from rag.ingest.articles import build_article, load_sidecar
 from rag.ingest.derived_copies import SentenceVectors, find_duplicates
@@ -46,6 +47,33 @@ class IngestReport(BaseModel):
     def nothing_read(self) -> bool:
         """No file could be read as an article and nothing was forgotten: the run did nothing useful."""
         return all(f.status in ("failed", "unsupported") for f in self.files)
+
+    def lines(self) -> list[str]:
+        """The report for a terminal, one rich-markup line per file and a summary (article text escaped)."""
+        out: list[str] = []
+        counts: dict[str, int] = {}
+        for f in self.files:
+            counts[f.status] = counts.get(f.status, 0) + 1
+        for f in self.files:
+            if f.status == "failed":
+                out.append(f"[red]failed[/red]  {escape(f.path)}: {escape(f.reason or '')}")
+            elif f.status in ("new", "changed"):
+                note = escape(f"; {f.note}" if f.note else "")  # how a file not in UTF-8 was read
+                out.append(f"[green]{f.status:8}[/green]{escape(f.path)} ({f.chunks} chunks{note})")
+            elif f.status in ("duplicate", "unsupported", "renamed", "forgotten"):
+                label = {"renamed": "renamed", "forgotten": "forgot "}.get(f.status, "skipped")
+                out.append(f"[yellow]{label}[/yellow] {escape(f.path)}: {escape(f.reason or '')}")
+        summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        out.append(f"{self.new_chunks} new chunks ({summary or 'no files'}); store: {self.total_articles} articles, "
+                   f"{self.total_chunks} chunks" + (f"; {self.removed_articles} replaced" if self.removed_articles else ""))
+        if self.nothing_read:
+            out.append("Nothing to ingest: no .txt, .md or .html file could be read.")
+        elif self.new_chunks == 0 and counts.keys() <= {"unchanged", "duplicate", "unsupported"}:
+            out.append("Nothing changed.")
+        for derived, original, score in self.duplicates:
+            out.append(f"[dim]near-duplicate: {escape(derived)} derives from {escape(original)} "
+                       f"(coverage {score:.2f})[/dim]")
+        return out
 
 
 def build_store(settings: Settings, data_dir: Path, folder: Path, progress: Progress | None = None) -> Store:

@@ -10,7 +10,6 @@ everything that prints a path is covered too.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
