@@ -17,7 +17,8 @@ about 480 prompt tokens, rag's mean) in four ways:
 - schema: warm's request again with `response_format` set to rag's answer JSON schema (constrained
   decoding): generation seconds, generated tokens/s and how often the reply is valid JSON, against
   warm's prompt-only JSON;
-- with --clients N: N askers at once, two warm questions each: wall seconds for all answers.
+- with --clients N: N askers at once, two warm questions each: wall seconds for all answers
+  (also once per round, alternating between servers).
 
 Tokens/s are measured by the client over HTTP streaming, so servers are compared alike: prompt
 tok/s = processed prompt tokens / time to first token; generated tok/s = (completion tokens - 1) /
@@ -109,6 +110,7 @@ class Target:
     rss_start_mib: float = 0.0
     first_call_seconds: float = 0.0
     peak_rss_mib: float = 0.0
+    walls: list[float] = field(default_factory=list)
     samples: dict[str, list[Sample]] = field(default_factory=dict)
     stop: object = None
 
@@ -248,7 +250,7 @@ def med(values) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def tables(targets: list[Target], walls: dict[str, float], clients: int) -> str:
+def tables(targets: list[Target], clients: int) -> str:
     lines = ["| server | start s | first call s | RSS after start MiB | peak RSS MiB | time to first token s | prompt tok/s "
              "| generated tok/s | warm TTFT s (cached prompt tokens) | answer s, warm |",
              "|---|---|---|---|---|---|---|---|---|---|"]
@@ -268,9 +270,9 @@ def tables(targets: list[Target], walls: dict[str, float], clients: int) -> str:
         cell = lambda ss: (f"{med(s.total - s.ttft for s in ss):.1f} / {med(s.completion_tokens for s in ss):.0f} / "
                            f"{med(s.gen_tps for s in ss):.1f} / {sum(s.valid_json for s in ss)} of {len(ss)}")
         lines.append(f"| {t.name} | {cell(plain)} | {cell(schema)} |")
-    if walls:
-        lines += ["", f"| server | {clients} askers at once, 2 answers each: wall s |", "|---|---|"]
-        lines += [f"| {name} | {wall:.1f} |" for name, wall in walls.items()]
+    if clients > 1:
+        lines += ["", f"| server | {clients} askers at once, 2 answers each: wall s (median of rounds) |", "|---|---|"]
+        lines += [f"| {t.name} | {med(t.walls):.1f} |" for t in targets]
     return "\n".join(lines)
 
 
@@ -305,14 +307,15 @@ def main(argv: list[str] | None = None) -> int:
             for n in range(args.rounds):
                 for target in targets:
                     run_round(target, n, schema)
+                    if args.clients > 1:
+                        target.walls.append(run_clients(target, args.clients))
                     print(f"round {n + 1}: {target.name} done", file=sys.stderr)
-            walls = {t.name: run_clients(t, args.clients) for t in targets} if args.clients > 1 else {}
             for target in targets:
                 target.peak_rss_mib = rss_mib(target.pid, "VmHWM")
         finally:
             for target in targets:
                 target.stop()
-    print(tables(targets, walls, args.clients))
+    print(tables(targets, args.clients))
     return 0
 
 
