@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
 from langchain_core.embeddings import Embeddings
 
+from rag.errors import StoreError
 from rag.ingest.articles import Article
 from rag.store.catalog import Catalog
 from rag.store.chunking import Chunk, chunk_text
+from rag.store.damage import access_hint, data_dir_problem
 from rag.store.embeddings import embedding_name, get_embeddings
 from rag.settings import Settings
 from rag.text.tokens import TokenCounter, get_encoding
@@ -18,12 +21,24 @@ from rag.store.vectors import VectorIndex
 
 
 class Store:
-    """Everything rag knows about the ingested articles, opened from Settings."""
+    """Everything rag knows about the ingested articles, opened from Settings.
 
-    def __init__(self, settings: Settings, embeddings: Embeddings | None = None) -> None:
-        settings.ensure_dirs()
+    `readonly` creates and writes nothing (for `rag doctor` without --fix); a store that is not
+    there yet reads as empty.
+    """
+
+    def __init__(self, settings: Settings, embeddings: Embeddings | None = None, readonly: bool = False) -> None:
+        if problem := data_dir_problem(settings.data_dir):
+            raise problem
+        if not readonly:
+            try:
+                settings.ensure_dirs()
+            except OSError as exc:
+                where = Path(exc.filename) if exc.filename else settings.data_dir
+                raise StoreError(f"cannot create {where}: {exc.strerror}", hint=access_hint(where)) from None
         self.settings = settings
-        self.catalog = Catalog(settings.data_dir / "catalog.sqlite")
+        self.readonly = readonly
+        self.catalog = Catalog(settings.data_dir / "catalog.sqlite", readonly=readonly)
         self._embeddings = embeddings
         # (article id, start, end) -> sentence embedding. Ids are content hashes, so entries never go stale.
         self.sentence_vector_cache: dict[tuple[str, int, int], np.ndarray] = {}
@@ -34,7 +49,9 @@ class Store:
 
     @cached_property
     def vectors(self) -> VectorIndex:
-        return VectorIndex(self.settings.data_dir, self.settings.chroma_url, embedding_name(self.settings))
+        return VectorIndex(
+            self.settings.data_dir, self.settings.chroma_url, embedding_name(self.settings), readonly=self.readonly
+        )
 
     @cached_property
     def counter(self) -> TokenCounter:
@@ -72,3 +89,4 @@ class Store:
 
     def close(self) -> None:
         self.catalog.close()
+
