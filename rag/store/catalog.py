@@ -65,13 +65,13 @@ class Catalog:
         if readonly and (not path.is_file() or path.stat().st_size == 0):
             self.db = sqlite3.connect(":memory:", check_same_thread=False)
         elif readonly:
-            self.db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=30,
-                                      check_same_thread=False)
+            self.db = _open_readonly(path)
         else:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreError(f"cannot create {path.parent}: {exc.strerror}", hint=access_hint(path.parent)) from None
+                raise StoreError(f"cannot create {path.parent}: {exc.strerror}",
+                                 hint=access_hint(path.parent)) from None
             self.db = sqlite3.connect(path, timeout=30, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
         if not readonly:
@@ -311,6 +311,19 @@ class Catalog:
     def embedded_ids(self, collection: str) -> set[str]:
         """Articles recorded as embedded in a collection."""
         return {r[0] for r in self.db.execute("SELECT article_id FROM embedded WHERE collection = ?", (collection,))}
+
+
+def _open_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection; in a folder nobody may write (so no writer either), one that needs no -shm file."""
+    uri = path.resolve().as_uri() + "?mode=ro"
+    db = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        db.close()
+        # A WAL database needs a writable -shm beside it to be read; immutable=1 reads the file as it is.
+        db = sqlite3.connect(uri + "&immutable=1", uri=True, check_same_thread=False)
+    return db
 
 
 def _translating(method):

@@ -80,22 +80,24 @@ class DoctorReport(BaseModel):
     @property
     def problems(self) -> list[str]:
         """One line per kind of disagreement found."""
-        orphan_vectors = "vectors in Chroma have no chunk in the catalog (an interrupted ingest)"
+        fix = "`rag doctor --fix`"
+        orphan_vectors = f"vectors in Chroma have no chunk in the catalog (an interrupted ingest; {fix} deletes them)"
         if self.chunks == 0 and self.orphan_vectors:
             orphan_vectors = ("vectors in Chroma, but the catalog holds no chunks: catalog.sqlite was lost, emptied "
                               "or replaced (restore it from a backup or re-ingest your files)")
         found = [
             (self.orphan_vectors, orphan_vectors),
-            (self.missing_vectors, "catalog chunks have no vector in Chroma (they need embedding)"),
-            (self.unmarked_articles, "articles are embedded but not recorded as embedded"),
-            (self.orphan_chunks, "catalog chunks belong to no article"),
-            (self.fts_missing, "chunks are missing from the keyword index"),
-            (self.fts_stale, "keyword-index rows belong to no chunk"),
-            (self.fts_mismatched, "keyword-index rows differ from their chunk's text"),
-            (self.dangling_paths, "file paths point to a missing article"),
-            (self.dangling_duplicates, "duplicate links name a missing article"),
-            (self.dangling_embedded, "embedding records name a missing article"),
-            (self.bad_sentence_caches, "sentence-vector cache files are unreadable or stale"),
+            (self.missing_vectors, f"catalog chunks have no vector in Chroma ({fix} embeds them)"),
+            (self.unmarked_articles, f"articles are embedded but not recorded as embedded ({fix} records them)"),
+            (self.orphan_chunks, f"catalog chunks belong to no article ({fix} drops them)"),
+            (self.fts_missing, f"chunks are missing from the keyword index ({fix} rebuilds it)"),
+            (self.fts_stale, f"keyword-index rows belong to no chunk ({fix} rebuilds the index)"),
+            (self.fts_mismatched, f"keyword-index rows differ from their chunk's text ({fix} rebuilds the index)"),
+            (self.dangling_paths, f"file paths point to a missing article ({fix} drops them)"),
+            (self.dangling_duplicates, f"duplicate links name a missing article ({fix} drops them)"),
+            (self.dangling_embedded, f"embedding records name a missing article ({fix} drops them)"),
+            (self.bad_sentence_caches,
+             f"sentence-vector cache files are unreadable or stale ({fix} deletes them; ingest rebuilds them)"),
         ]
         return [f"{len(items)} {what}" for items, what in found if items]
 
@@ -109,9 +111,9 @@ class DoctorReport(BaseModel):
         summary = f"{self.articles} articles, {self.chunks} chunks, {self.vectors} vectors in {self.collection}"
         status = [f"problem: {p}" for p in self.problems] or [f"ok: catalog and vectors agree ({summary})"]
         if self.needs_force:
-            status.append(f"refused: a repair would delete {self.doomed_vectors} vectors and {self.doomed_records} "
-                          "catalog records, more than a few; `rag doctor --fix --force` does it after copying the "
-                          "store to backups/")
+            status.append(f"caution: a repair would delete {self.doomed_vectors} vectors and {self.doomed_records} "
+                          "catalog records, more than a few: `rag doctor --fix` refuses, `rag doctor --fix --force` "
+                          "does it after copying the store to backups/")
         return [f"repaired: {r}" for r in self.repaired] + status + [f"note: {n}" for n in self.notes]
 
 
