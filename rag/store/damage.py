@@ -18,9 +18,10 @@ _DAMAGE_WORDS = ("malformed", "not a database", "file is encrypted")
 _DENIED_WORDS = ("readonly", "read-only", "permission denied", "unable to open", "operation not permitted")
 
 
-def catalog_hint(path: Path) -> str:
-    return (f"restore {path.name} from a backup; or run `rag doctor --fix --force`, which copies it to "
-            f"{path.parent / 'backups'}/ and keeps what can still be read; then re-ingest your files")
+def catalog_hint(path: Path, lost: bool = False) -> str:
+    keeps = "starts an empty catalog" if lost else "keeps what can still be read"
+    return (f"restore {path.name} from a backup; or run `rag doctor --fix --force`, which copies the store to "
+            f"{path.parent / 'backups'}/ and {keeps}; then re-ingest your files")
 
 
 def vectors_hint(folder: Path) -> str:

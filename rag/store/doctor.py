@@ -37,7 +37,7 @@ from rag.settings import Settings
 from rag.store.catalog import Catalog
 from rag.store.embeddings import embedding_name
 from rag.store.salvage import backup_store, read_damaged_catalog, refill_catalog, remove_catalog
-from rag.store.store import Store
+from rag.store.store import Store, lost_catalog
 from rag.store.vectors import VectorIndex
 
 MAX_QUIET_DELETES = 5  # a repair may always delete this many records (vectors, or catalog rows) ...
@@ -265,6 +265,8 @@ def _damage(settings: Settings) -> tuple[StoreDamaged | None, StoreDamaged | Non
         VectorIndex(settings.data_dir, settings.chroma_url, embedding_name(settings), readonly=True).all_ids()
     except StoreDamaged as exc:
         vectors_damage = exc
+    if not (catalog_damage or vectors_damage):
+        catalog_damage = lost_catalog(settings)
     return catalog_damage, vectors_damage
 
 
@@ -287,6 +289,7 @@ def fix(settings: Settings, force: bool = False, embeddings: Embeddings | None =
     if catalog_damage:
         salvage = read_damaged_catalog(settings.data_dir / "catalog.sqlite")
         remove_catalog(settings.data_dir)
+        Catalog(settings.data_dir / "catalog.sqlite").close()  # a fresh one: the store is no longer "lost"
     if vectors_damage:
         shutil.rmtree(settings.data_dir / "chroma")
         done.append("set the damaged Chroma store aside (its copy is in the backup); the vectors are rebuilt below")

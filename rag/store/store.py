@@ -9,11 +9,11 @@ import numpy as np
 
 from langchain_core.embeddings import Embeddings
 
-from rag.errors import StoreError
+from rag.errors import StoreDamaged, StoreError
 from rag.ingest.articles import Article
 from rag.store.catalog import Catalog
 from rag.store.chunking import Chunk, chunk_text
-from rag.store.damage import access_hint, data_dir_problem
+from rag.store.damage import access_hint, catalog_hint, data_dir_problem
 from rag.store.embeddings import embedding_name, get_embeddings
 from rag.settings import Settings
 from rag.text.tokens import TokenCounter, get_encoding
@@ -36,6 +36,8 @@ class Store:
             except OSError as exc:
                 where = Path(exc.filename) if exc.filename else settings.data_dir
                 raise StoreError(f"cannot create {where}: {exc.strerror}", hint=access_hint(where)) from None
+        if not readonly and (lost := lost_catalog(settings)):
+            raise lost
         self.settings = settings
         self.readonly = readonly
         self.catalog = Catalog(settings.data_dir / "catalog.sqlite", readonly=readonly)
@@ -90,3 +92,24 @@ class Store:
     def close(self) -> None:
         self.catalog.close()
 
+
+def lost_catalog(settings: Settings) -> StoreDamaged | None:
+    """The damage to name when the catalog is missing or empty (0 bytes) while the Chroma folder holds vectors.
+
+    rag writes the catalog's schema the moment it creates the file, so this is a catalog lost or
+    emptied after an ingest, not a new store: opening it would make an empty catalog beside
+    vectors of articles it no longer knows.
+    """
+    path = settings.data_dir / "catalog.sqlite"
+    if path.is_file() and path.stat().st_size > 0:
+        return None
+    if settings.chroma_url or not (settings.data_dir / "chroma" / "chroma.sqlite3").is_file():
+        return None  # a Chroma server may serve other data dirs too; no folder, no vectors
+    count = VectorIndex(settings.data_dir, None, embedding_name(settings), readonly=True).count()
+    if not count:
+        return None
+    state = "empty (0 bytes)" if path.is_file() else "missing"
+    return StoreDamaged(
+        f"the catalog {path} is {state} but {settings.data_dir / 'chroma'} holds {count} vectors: it was lost or "
+        "emptied", hint=catalog_hint(path, lost=True), path=str(path),
+    )
