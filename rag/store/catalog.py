@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -94,6 +95,9 @@ class Catalog:
     @contextmanager
     def snapshot(self) -> Iterator[None]:
         """Reads inside see one committed state of the catalog, even while an ingest commits (WAL)."""
+        if self.db.in_transaction:  # already inside one: its reads are consistent as they are
+            yield
+            return
         self.db.execute("BEGIN")
         try:
             yield
@@ -319,9 +323,14 @@ def _open_readonly(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
     try:
         db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.OperationalError:
+    except sqlite3.OperationalError as exc:
+        if os.access(path.parent, os.W_OK) or not getattr(exc, "sqlite_errorname", "").startswith(
+            ("SQLITE_READONLY", "SQLITE_CANTOPEN")
+        ):
+            raise
         db.close()
-        # A WAL database needs a writable -shm beside it to be read; immutable=1 reads the file as it is.
+        # A WAL database needs a -shm file beside it to be read, which a read-only folder cannot get;
+        # immutable=1 reads the file as it is (no one can be writing to a folder that is read-only).
         db = sqlite3.connect(uri + "&immutable=1", uri=True, check_same_thread=False)
     return db
 
@@ -346,6 +355,7 @@ def _reraise(exc: sqlite3.Error, path: Path):
 for _name, _method in list(vars(Catalog).items()):
     if inspect.isfunction(_method) and _name not in ("transaction", "snapshot", "close"):
         setattr(Catalog, _name, _translating(_method))
+del _name, _method
 
 
 def article_from_row(row: sqlite3.Row) -> Article:
