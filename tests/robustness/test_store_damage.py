@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,7 +27,7 @@ from rag.ingest.locking import write_lock
 from rag.store.doctor import check, repair
 
 from support import AP, NYT, ROOT, SEEDS, make_store
-from corpus import rag_env
+from corpus import committed_articles, rag_env, start_rag, variant_corpus
 
 SEED_ARTICLES = 5
 CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER = 1, 2, 3
@@ -331,6 +332,25 @@ def test_doctor_only_reads_so_it_runs_while_an_ingest_holds_the_write_lock(healt
     fresh = tmp_path / "never-used"
     code, output = rag(fresh, "doctor")
     assert code == 0 and "0 articles" in output and not fresh.exists(), output
+
+
+def test_doctor_reports_beside_a_real_ingest_and_the_store_is_clean_after_it(tmp_path: Path, isolated_data_dir: Path):
+    variant_corpus(tmp_path / "corpus", per_seed=3, exact_copies=0)
+    ingest = start_rag(isolated_data_dir, "ingest", str(tmp_path / "corpus"))
+    try:
+        deadline = time.monotonic() + 120
+        while committed_articles(isolated_data_dir) < 2:
+            assert ingest.poll() is None and time.monotonic() < deadline, "the ingest never committed an article"
+            time.sleep(0.05)
+        code, output = rag(isolated_data_dir, "doctor")
+        still_running = ingest.poll() is None
+    finally:
+        _, err = ingest.communicate(timeout=300)
+    assert ingest.returncode == 0, err[-2000:]
+    assert "Traceback" not in output and "being written" not in output, output
+    assert code in (0, 1) and ("note: an ingest is running" in output or not still_running), output
+    code, output = rag(isolated_data_dir, "doctor")
+    assert code == 0 and output.startswith("ok:") and "note:" not in output, output
 
 
 def test_a_repair_deleting_more_than_a_few_records_needs_force_and_keeps_a_backup(
