@@ -36,10 +36,10 @@ def _filters(outlet: list[str] | None = None, since: str | None = None, until: s
                          per_cluster=per_cluster)
 
 
-def _store():
+def _store(readonly: bool = False):
     from rag.store.store import Store
 
-    return Store(_settings())
+    return Store(_settings(), readonly=readonly)
 
 
 def run_safely(fn):
@@ -335,15 +335,20 @@ def eval_command(backend: BackendOption = None,
 
 @app.command()
 def doctor(fix: Annotated[bool, typer.Option("--fix", help="Repair what is found.")] = False,
+           force: Annotated[bool, typer.Option("--force", help="With --fix: also repairs that delete more than a "
+                                               "few records or replace a damaged file (after a backup).")] = False,
            json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Check that the catalog, keyword index and vectors agree; --fix repairs them."""
-    from rag.store.doctor import check, repair
+    from rag.store.doctor import check, fix as fix_store
     from rag.ingest.locking import write_lock
 
     def work() -> None:
-        store = _store()
-        with write_lock(store.settings.data_dir):
-            report = repair(store) if fix else check(store)
+        settings = _settings()
+        if fix:
+            with write_lock(settings.data_dir):
+                report = fix_store(settings, force=force)
+        else:
+            report = check(_store(readonly=True))  # reads only: runs beside an ingest
         if json_out:
             print(report.model_dump_json(indent=2))
         else:
@@ -352,6 +357,8 @@ def doctor(fix: Annotated[bool, typer.Option("--fix", help="Repair what is found
         if not report.clean:
             raise typer.Exit(1)
 
+    if force and not fix:
+        raise typer.BadParameter("--force only goes with --fix", param_hint="--force")
     run_safely(work)
 
 

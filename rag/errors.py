@@ -36,6 +36,18 @@ class StoreError(RagError):
     """The index cannot be reached or is inconsistent."""
 
 
+class StoreDamaged(StoreError):
+    """A file of the store is unreadable as what it should be (truncated, zeroed, not a database).
+
+    `path` names the damaged file or folder; the hint says how to get the store back. Repairs
+    must not treat what a damaged file fails to list as deleted.
+    """
+
+    def __init__(self, message: str, hint: str, path: str) -> None:
+        super().__init__(message, hint=hint)
+        self.path = path
+
+
 class ModelError(RagError):
     """An embedding or chat model failed to load or answer."""
 

@@ -5,15 +5,19 @@ It is the source of truth; the Chroma collection holds vectors for exactly the c
 
 from __future__ import annotations
 
+import functools
+import inspect
+import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from rag.types import Article, ArticleMeta
-from rag.types import Chunk
+from rag.errors import StoreError
+from rag.store.damage import access_hint, catalog_damaged, catalog_error, sqlite_header_problem
 from rag.text.words import STOP_WORDS
+from rag.types import Article, ArticleMeta, Chunk
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles(
@@ -42,23 +46,65 @@ def fts_query(text: str) -> str | None:
 
 
 class Catalog:
-    """Typed access to the catalog database; every write is one transaction."""
+    """Typed access to the catalog database; every write is one transaction.
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=30, check_same_thread=False)
+    Every SQLite failure leaves a method as one StoreError naming the file (rag.store.damage): a
+    damaged file as StoreDamaged, a folder without permissions as what to check. `readonly` opens
+    the file for reading only and never creates it (a missing or empty file reads as an empty
+    catalog), so `rag doctor` can look while an ingest writes.
+    """
+
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        self.path = path
+        self.readonly = readonly
+        if problem := sqlite_header_problem(path):
+            raise catalog_damaged(path, problem)
+        if readonly and (not path.is_file() or path.stat().st_size == 0):
+            self.db = sqlite3.connect(":memory:", check_same_thread=False)
+        elif readonly:
+            self.db = _open_readonly(path)
+        else:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create {path.parent}: {exc.strerror}",
+                                 hint=access_hint(path.parent)) from None
+            self.db = sqlite3.connect(path, timeout=30, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(_SCHEMA)
+        if not readonly:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+        if not readonly or self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
+            self.db.executescript(_SCHEMA)
 
     def close(self) -> None:
         self.db.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self.db:
-            yield self.db
+        try:
+            with self.db:
+                yield self.db
+        except sqlite3.Error as exc:
+            _reraise(exc, self.path)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see one committed state of the catalog, even while an ingest commits (WAL)."""
+        if self.db.in_transaction:  # already inside one: its reads are consistent as they are
+            yield
+            return
+        self.db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.db.execute("ROLLBACK")
+
+    def verify(self) -> None:
+        """Raise StoreDamaged unless SQLite's quick check finds every page and index of the file sound."""
+        found = [r[0] for r in self.db.execute("PRAGMA quick_check(5)")]
+        if found != ["ok"]:
+            raise catalog_damaged(self.path, "; ".join(found))
 
     # --- articles -------------------------------------------------------------------------
     def add_article(self, article: Article, chunks: list[Chunk]) -> None:
@@ -126,10 +172,10 @@ class Catalog:
 
     def article(self, article_id: str) -> Article | None:
         row = self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
-        return _article(row) if row else None
+        return article_from_row(row) if row else None
 
     def articles(self) -> list[Article]:
-        return [_article(r) for r in self.db.execute("SELECT * FROM articles ORDER BY date, added_at, id")]
+        return [article_from_row(r) for r in self.db.execute("SELECT * FROM articles ORDER BY date, added_at, id")]
 
     def article_ids(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT id FROM articles ORDER BY id")]
@@ -267,12 +313,59 @@ class Catalog:
             db.execute(f"DELETE FROM duplicates WHERE article_id {gone} OR original_id {gone}")
             db.execute(f"DELETE FROM embedded WHERE article_id {gone}")
 
+    def count_records(self) -> int:
+        """Rows of the tables a repair may delete from: chunks, paths, duplicate links, embedding records."""
+        tables = ("chunks", "paths", "duplicates", "embedded")
+        return sum(self.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
+
     def embedded_ids(self, collection: str) -> set[str]:
         """Articles recorded as embedded in a collection."""
         return {r[0] for r in self.db.execute("SELECT article_id FROM embedded WHERE collection = ?", (collection,))}
 
 
-def _article(row: sqlite3.Row) -> Article:
+def _open_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection; in a folder nobody may write (so no writer either), one that needs no -shm file."""
+    uri = path.resolve().as_uri() + "?mode=ro"
+    db = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError as exc:
+        if os.access(path.parent, os.W_OK) or not getattr(exc, "sqlite_errorname", "").startswith(
+            ("SQLITE_READONLY", "SQLITE_CANTOPEN")
+        ):
+            raise
+        db.close()
+        # A WAL database needs a -shm file beside it to be read, which a read-only folder cannot get;
+        # immutable=1 reads the file as it is (no one can be writing to a folder that is read-only).
+        db = sqlite3.connect(uri + "&immutable=1", uri=True, check_same_thread=False)
+    return db
+
+
+def _translating(method):
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            _reraise(exc, self.path)
+
+    return wrapper
+
+
+def _reraise(exc: sqlite3.Error, path: Path):
+    if (error := catalog_error(exc, path)) is None:
+        raise exc
+    raise error from exc
+
+
+for _name, _method in list(vars(Catalog).items()):
+    if inspect.isfunction(_method) and _name not in ("transaction", "snapshot", "close"):
+        setattr(Catalog, _name, _translating(_method))
+del _name, _method
+
+
+def article_from_row(row: sqlite3.Row) -> Article:
+    """An Article from a row of the articles table (also a row read from a damaged copy by rag.store.salvage)."""
     meta = ArticleMeta(**{f: row[f] for f in _META_FIELDS})
     return Article(id=row["id"], path=row["path"], text=row["text"], meta=meta)
 

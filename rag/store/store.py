@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
 from langchain_core.embeddings import Embeddings
 
-from rag.types import Article
+from rag.errors import StoreDamaged, StoreError
 from rag.store.catalog import Catalog
 from rag.store.chunking import chunk_text
-from rag.types import Chunk
+from rag.store.damage import access_hint, catalog_hint, data_dir_problem
+from rag.types import Article, Chunk
 from rag.store.embeddings import embedding_name, get_embeddings
 from rag.settings import Settings
 from rag.text.tokens import TokenCounter, get_encoding
@@ -19,12 +21,26 @@ from rag.store.vectors import VectorIndex
 
 
 class Store:
-    """Everything rag knows about the ingested articles, opened from Settings."""
+    """Everything rag knows about the ingested articles, opened from Settings.
 
-    def __init__(self, settings: Settings, embeddings: Embeddings | None = None) -> None:
-        settings.ensure_dirs()
+    `readonly` creates and writes nothing (for `rag doctor` without --fix); a store that is not
+    there yet reads as empty.
+    """
+
+    def __init__(self, settings: Settings, embeddings: Embeddings | None = None, readonly: bool = False) -> None:
+        if problem := data_dir_problem(settings.data_dir):
+            raise problem
+        if not readonly:
+            try:
+                settings.ensure_dirs()
+            except OSError as exc:
+                where = Path(exc.filename) if exc.filename else settings.data_dir
+                raise StoreError(f"cannot create {where}: {exc.strerror}", hint=access_hint(where)) from None
+        if not readonly and (lost := lost_catalog(settings)):
+            raise lost
         self.settings = settings
-        self.catalog = Catalog(settings.data_dir / "catalog.sqlite")
+        self.readonly = readonly
+        self.catalog = Catalog(settings.data_dir / "catalog.sqlite", readonly=readonly)
         self._embeddings = embeddings
         # (article id, start, end) -> sentence embedding. Ids are content hashes, so entries never go stale.
         self.sentence_vector_cache: dict[tuple[str, int, int], np.ndarray] = {}
@@ -35,7 +51,9 @@ class Store:
 
     @cached_property
     def vectors(self) -> VectorIndex:
-        return VectorIndex(self.settings.data_dir, self.settings.chroma_url, embedding_name(self.settings))
+        return VectorIndex(
+            self.settings.data_dir, self.settings.chroma_url, embedding_name(self.settings), readonly=self.readonly
+        )
 
     @cached_property
     def counter(self) -> TokenCounter:
@@ -73,3 +91,25 @@ class Store:
 
     def close(self) -> None:
         self.catalog.close()
+
+
+def lost_catalog(settings: Settings) -> StoreDamaged | None:
+    """The damage to name when the catalog is missing or empty (0 bytes) while the Chroma folder holds vectors.
+
+    rag writes the catalog's schema the moment it creates the file, so this is a catalog lost or
+    emptied after an ingest, not a new store: opening it would make an empty catalog beside
+    vectors of articles it no longer knows.
+    """
+    path = settings.data_dir / "catalog.sqlite"
+    if path.is_file() and path.stat().st_size > 0:
+        return None
+    if settings.chroma_url or not (settings.data_dir / "chroma" / "chroma.sqlite3").is_file():
+        return None  # a Chroma server may serve other data dirs too; no folder, no vectors
+    count = VectorIndex(settings.data_dir, None, embedding_name(settings), readonly=True).count()
+    if not count:
+        return None
+    state = "empty (0 bytes)" if path.is_file() else "missing"
+    return StoreDamaged(
+        f"the catalog {path} is {state} but {settings.data_dir / 'chroma'} holds {count} vectors: it was lost or "
+        "emptied", hint=catalog_hint(path, lost=True), path=str(path),
+    )

@@ -5,7 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlparse
 
-from rag.errors import StoreError
+from rag.errors import StoreDamaged, StoreError
+from rag.store.damage import chroma_error, sqlite_header_problem, vectors_hint
+
+
+def _persistent_client(folder: Path, chroma_settings):
+    import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    if problem := sqlite_header_problem(folder / "chroma.sqlite3"):
+        raise StoreDamaged(f"the vector store {folder / 'chroma.sqlite3'} is damaged: {problem}",
+                           hint=vectors_hint(folder), path=str(folder / "chroma.sqlite3"))
+    try:
+        return chromadb.PersistentClient(path=str(folder), settings=chroma_settings)
+    except Exception as exc:  # chromadb raises its own, Rust and OS errors alike; damage.py tells them apart
+        # Chroma caches a client per folder even when it failed to start; forget it so a later one may.
+        SharedSystemClient._identifier_to_system.pop(str(folder), None)
+        raise chroma_error(exc, folder) from exc
 
 
 def _client(data_dir: Path, url: str | None):
@@ -14,7 +30,7 @@ def _client(data_dir: Path, url: str | None):
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if not url:
-        return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=chroma_settings)
+        return _persistent_client(data_dir / "chroma", chroma_settings)
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise StoreError(f"RAG_CHROMA_URL={url!r} is not an http(s) URL", hint="e.g. http://127.0.0.1:8000")
@@ -32,22 +48,36 @@ def _client(data_dir: Path, url: str | None):
 
 
 class VectorIndex:
-    """Chunk vectors in one Chroma collection, keyed by chunk id."""
+    """Chunk vectors in one Chroma collection, keyed by chunk id.
 
-    def __init__(self, data_dir: Path, url: str | None, embedding_name: str) -> None:
+    `readonly` neither creates the Chroma folder nor the collection: a missing one reads as empty.
+    """
+
+    def __init__(self, data_dir: Path, url: str | None, embedding_name: str, readonly: bool = False) -> None:
         self.url = url
-        self.client = _client(data_dir, url)
+        self.folder = data_dir / "chroma"
         self.name = "chunks-" + "".join(c if c.isalnum() or c in "-_." else "-" for c in embedding_name)
-        self.collection = self.client.get_or_create_collection(
-            self.name, embedding_function=None, metadata={"hnsw:space": "cosine", "embedding": embedding_name}
+        self.collection = None
+        if readonly and not url and not self.folder.is_dir():
+            return
+        self.client = _client(data_dir, url)
+        if readonly:
+            names = self._call("list collections", self.client.list_collections)
+            if self.name in [getattr(c, "name", c) for c in names]:
+                self.collection = self._call("open", self.client.get_collection, self.name, embedding_function=None)
+            return
+        self.collection = self._call(
+            "open", self.client.get_or_create_collection, self.name, embedding_function=None,
+            metadata={"hnsw:space": "cosine", "embedding": embedding_name},
         )
 
     def _call(self, what: str, fn, *args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
-            where = f"the Chroma server at {self.url}" if self.url else "the embedded Chroma store"
-            raise StoreError(f"{what} failed in {where}: {exc}", retryable=True) from exc
+            if not self.url:
+                raise chroma_error(exc, self.folder, what) from exc
+            raise StoreError(f"{what} failed in the Chroma server at {self.url}: {exc}", retryable=True) from exc
 
     def upsert(self, ids: list[str], vectors: list[list[float]], metadatas: list[dict]) -> None:
         if ids:
@@ -61,10 +91,12 @@ class VectorIndex:
             self._call("delete", self.collection.delete, ids=ids)
 
     def count(self) -> int:
-        return self._call("count", self.collection.count)
+        return self._call("count", self.collection.count) if self.collection is not None else 0
 
     def all_ids(self) -> set[str]:
         ids: set[str] = set()
+        if self.collection is None:
+            return ids
         offset, page = 0, 1000
         while True:
             got = self._call("get", self.collection.get, include=[], limit=page, offset=offset)["ids"]
