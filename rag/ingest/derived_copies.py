@@ -104,8 +104,12 @@ def sentence_facts(sentence: str) -> Facts:
 
 
 def _spelt_alike(word: str, others: frozenset[str]) -> bool:
+    """Whether another word starts with the same letter and shares most letters, a final s (a plural,
+    or a possessive that lost its apostrophe: Poutines ~ Putin) aside."""
+    stem = word.removesuffix("s")
     return any(
-        other[:1] == word[:1] and SequenceMatcher(None, word, other).ratio() > _SAME_SPELLING for other in others
+        other[:1] == word[:1] and SequenceMatcher(None, stem, other.removesuffix("s")).ratio() > _SAME_SPELLING
+        for other in others
     )
 
 
@@ -145,6 +149,9 @@ def comparable_sentences(article: Article) -> list[str]:
     return [s for s in sentences if len(s.split()) >= MIN_WORDS]
 
 
+Embed = Callable[[list[str]], np.ndarray]  # texts -> normalised rows, one per text
+
+
 class SentenceVectors:
     """Per-article sentence embeddings, cached on disk by article id."""
 
@@ -153,24 +160,44 @@ class SentenceVectors:
         self.embeddings = embeddings
         folder.mkdir(parents=True, exist_ok=True)
 
-    def get(self, article: Article, embed: Callable[[list[str]], np.ndarray] | None = None) -> np.ndarray:
-        """The cached vectors, or computed with `embed` (normalised rows; default: the store's model)."""
-        path = self.folder / f"{article.id}.npy"
+    def _path(self, article_id: str) -> Path:
+        return self.folder / f"{article_id}.npy"
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        return as_array(self.embeddings, texts) if texts else np.zeros((0, 1), dtype=np.float32)
+
+    def get(self, article: Article) -> np.ndarray:
+        path = self._path(article.id)
         if path.exists():
             try:
                 return np.load(path)
             except (ValueError, OSError, EOFError):
                 path.unlink(missing_ok=True)  # torn by an older version: recompute
-        sentences = comparable_sentences(article)
-        embed = embed or (lambda texts: as_array(self.embeddings, texts))
-        vectors = embed(sentences) if sentences else np.zeros((0, 1), dtype=np.float32)
+        return self._save(article.id, self._embed(comparable_sentences(article)))
+
+    def fill(self, articles: list[Article], embed: Embed | None = None) -> None:
+        """Compute the vectors of every article not cached yet in one call of `embed` (default: the
+        store's model), so many short articles share full batches."""
+        missing = [a for a in articles if not self._path(a.id).exists()]
+        sentences = [comparable_sentences(a) for a in missing]
+        texts = [s for group in sentences for s in group]
+        vectors = (embed or self._embed)(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+        first = 0
+        for article, group in zip(missing, sentences):
+            self._save(article.id, vectors[first : first + len(group)])
+            first += len(group)
+
+    def _save(self, article_id: str, vectors: np.ndarray) -> np.ndarray:
+        if len(vectors) == 0:
+            vectors = np.zeros((0, 1), dtype=np.float32)
+        path = self._path(article_id)
         tmp = path.with_suffix(".tmp.npy")
         np.save(tmp, vectors)
         tmp.replace(path)  # a kill mid-write must not leave a torn cache file behind
         return vectors
 
     def forget(self, article_id: str) -> None:
-        (self.folder / f"{article_id}.npy").unlink(missing_ok=True)
+        self._path(article_id).unlink(missing_ok=True)
 
 
 def coverage(a: np.ndarray, b: np.ndarray, threshold: float,
@@ -189,6 +216,8 @@ def coverage(a: np.ndarray, b: np.ndarray, threshold: float,
     close_b, agree_b = np.zeros(len(b), dtype=bool), np.zeros(len(b), dtype=bool)
     for first in range(0, len(a), _BLOCK):
         close = a[first : first + _BLOCK] @ b.T >= threshold
+        if not close.any():
+            continue  # the common case: nothing alike
         agree = close.copy()
         if facts_a is not None and facts_b is not None:
             for i, j in zip(*np.nonzero(close)):
@@ -198,7 +227,7 @@ def coverage(a: np.ndarray, b: np.ndarray, threshold: float,
         agree_b |= agree.any(axis=0)
 
     def net(close: np.ndarray, agree: np.ndarray) -> float:
-        return max(0.0, float(agree.mean() - (close & ~agree).mean()))
+        return max(0.0, (np.count_nonzero(agree) - np.count_nonzero(close & ~agree)) / len(agree))
 
     return net(close_a, agree_a), net(close_b, agree_b)
 
@@ -218,6 +247,7 @@ def find_duplicates(
     articles: list[Article], vectors: SentenceVectors, similarity: float, min_coverage: float
 ) -> list[tuple[str, str, float]]:
     """(derived id, original id, coverage) for every pair where one article retells the other."""
+    vectors.fill(articles)
     matrices = {a.id: vectors.get(a) for a in articles}
     facts = {a.id: [sentence_facts(s) for s in comparable_sentences(a)] for a in articles}
     links = []
