@@ -15,8 +15,10 @@ import pytest
 
 from rag.answer.answerer import Answerer
 from rag.answer.backends import open_backend
+from rag.answer.context import SourceSentence
 from rag.ingest.derived_copies import carries, contradicts, sentence_facts
 from rag.ingest.pipeline import ingest_paths
+from rag.text.sentences import split_sentences
 
 from support import make_store
 
@@ -84,6 +86,53 @@ def test_a_retelling_that_spells_names_otherwise_or_leaves_a_detail_out_does_not
     assert not carries(original, shorter)  # 2022 is not in the original: citing it would not support the year
     united = sentence_facts("Officials said the United States could run the power plants for 30 years.")
     assert carries(sentence_facts("Officials said the U.S. could run the power plants for 30 years."), united)
+
+
+STORM = """Storm floods coastal towns
+
+Heavy rain from Storm Aldo flooded three coastal towns in Brittany on Sunday, officials said.
+
+The death toll rose to {toll} on Monday after rescuers found two more bodies near Brest.
+
+About 4,000 homes were left without power, {utility}.
+
+Schools in the affected towns will stay closed until Thursday, the prefecture announced.
+
+Forecasters expect the rain to ease by the middle of the week, the weather service said.
+"""
+STORM_SIDECAR = """first.txt:
+  outlet: Storm Desk
+  date: "2025-05-05"
+update.txt:
+  outlet: Coast News
+  date: "2025-05-06"
+"""
+
+
+def test_a_citation_moves_to_the_original_only_when_the_original_states_the_same_numbers(tmp_path: Path, embeddings):
+    folder = tmp_path / "storm"
+    folder.mkdir()
+    (folder / "sources.yaml").write_text(STORM_SIDECAR, encoding="utf-8")
+    (folder / "first.txt").write_text(STORM.format(toll=9, utility="the regional utility said"), encoding="utf-8")
+    (folder / "update.txt").write_text(STORM.format(toll=12, utility="according to the regional utility"),
+                                       encoding="utf-8")
+    store = make_store(tmp_path / "data", embeddings)
+    ingest_paths(store, [folder])
+    first, update = _id_of(store, "first.txt"), _id_of(store, "update.txt")
+    assert [(d, o) for d, o, _ in store.catalog.duplicates()] == [(update, first)]  # one updated figure: still a copy
+    article = store.catalog.article(update)
+
+    def source(words: str) -> SourceSentence:
+        span = next(s for s in split_sentences(article.text) if words in article.text[s.start : s.end])
+        return SourceSentence(sid=1, article_id=update, cluster=first, outlet="Coast News", title=None, date=None,
+                              start=span.start, end=span.end, text=article.text[span.start : span.end], rank=0)
+
+    answerer = Answerer(store, open_backend(store.settings, "extractive"))
+    # The original's "rose to 9" would not back a claim of 12 dead: the quote stays in the update.
+    kept, also_in = answerer._original_of(source("death toll"))
+    assert kept.article_id == update and "12" in kept.text and also_in == []
+    moved, also_in = answerer._original_of(source("4,000 homes"))
+    assert moved.article_id == first and "4,000 homes" in moved.text and also_in == [update]
 
 
 FIRST = ["Alice", "Bruno", "Chen", "Dana", "Emeka", "Farah", "Goran", "Hana", "Ivan", "Julia", "Kofi", "Lena"]
