@@ -19,6 +19,7 @@ from rag.types import Citation
 from rag.answer.condense import condense
 from rag.types import Turn
 from rag.answer.context import Context, build_context
+from rag.ingest.derived_copies import carries, sentence_facts
 from rag.llm.prompts import NOT_IN_ARTICLES, mark
 from rag.store.embeddings import as_array
 from rag.store.search import HybridRetriever, SearchFilters
@@ -125,7 +126,8 @@ class Answerer:
         return citation
 
     def _original_of(self, sentence):
-        """(sentence to cite, derived ids): the original article's version when one matches closely."""
+        """(sentence to cite, derived ids): the original article's version when one matches closely and
+        states every number and name of the derived sentence, so the moved quote still backs the claim."""
         if sentence.cluster == sentence.article_id:
             return sentence, []
         original = self.store.catalog.article(sentence.cluster)
@@ -136,11 +138,15 @@ class Answerer:
             self._sentence_cache[original.id] = (
                 spans, as_array(self.store.embeddings, [original.text[s.start : s.end] for s in spans]))
         spans, vectors = self._sentence_cache[original.id]
-        mine = as_array(self.store.embeddings, [sentence.text])[0]
-        best = int(np.argmax(vectors @ mine))
-        if float(vectors[best] @ mine) < self.settings.duplicate_sentence_similarity:
-            return sentence, []
-        span = spans[best]
-        moved = sentence.model_copy(update={"article_id": original.id, "start": span.start, "end": span.end,
-                                            "text": original.text[span.start : span.end], "outlet": original.meta.outlet})
-        return moved, [sentence.article_id]
+        similarities = vectors @ as_array(self.store.embeddings, [sentence.text])[0]
+        facts = sentence_facts(sentence.text)
+        for best in np.argsort(-similarities, kind="stable"):
+            if float(similarities[best]) < self.settings.duplicate_sentence_similarity:
+                break
+            span = spans[best]
+            if carries(sentence_facts(original.text[span.start : span.end]), facts):
+                moved = sentence.model_copy(update={
+                    "article_id": original.id, "start": span.start, "end": span.end,
+                    "text": original.text[span.start : span.end], "outlet": original.meta.outlet})
+                return moved, [sentence.article_id]
+        return sentence, []

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 from pydantic import BaseModel, Field
 from rich.markup import escape
 
@@ -13,9 +14,51 @@ from rag.ingest.derived_copies import SentenceVectors, find_duplicates
 from rag.errors import InputError
 from rag.ingest.reading import discover, link_problem, read_article, resolved, unsupported
 from rag.settings import Settings
+from rag.store.embeddings import as_array
 from rag.store.store import Store
+from rag.types import Article
 
-Progress = Callable[[str, int], None]  # (description of the step, units just finished)
+Progress = Callable[[str, float], None]  # (what is being done, share of one file just finished)
+_STEP_BATCHES = 8  # embedding batches between two progress reports
+_QUANTUM = 1024  # shares are reported in 1/1024ths of a file, which add up exactly in floating point
+
+
+class _FileMeter:
+    """One file's progress: reports shares of it that add up to exactly 1 when it is done."""
+
+    def __init__(self, progress: Progress | None, name: str) -> None:
+        self.progress, self.name, self.reported = progress, name, 0
+
+    def to(self, share: float, what: str | None = None) -> None:
+        """The file is `share` (0..1) done; `what` describes the step under way."""
+        units = max(self.reported, min(_QUANTUM, int(share * _QUANTUM)))
+        if self.progress and (units > self.reported or what):
+            self.progress(what or self.name, (units - self.reported) / _QUANTUM)
+        self.reported = units
+
+    def finish(self) -> None:
+        self.to(1.0)
+
+
+def _in_steps(embed: Callable[[list[str]], Sequence], texts: list[str], step: int,
+              done: Callable[[int], None]) -> list:
+    """embed(texts) a slice of `step` texts at a time, shortest first, calling done(characters so far)
+    after each; rows come back in the order of `texts`. With `step` a multiple of the model's batch
+    size the batches, hence the vectors, are those of a single call."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    rows: list = [None] * len(texts)
+    finished = 0
+    for first in range(0, len(order), step):
+        part = order[first : first + step]
+        for i, row in zip(part, embed([texts[i] for i in part])):
+            rows[i] = row
+        finished += sum(len(texts[i]) for i in part)
+        done(finished)
+    return rows
+
+
+def _step(store: Store) -> int:
+    return getattr(store.embeddings, "batch_size", 32) * _STEP_BATCHES
 
 
 class FileResult(BaseModel):
@@ -90,36 +133,80 @@ def sentence_vectors(store: Store) -> SentenceVectors:
     return SentenceVectors(store.settings.data_dir / "sentences", store.embeddings)
 
 
+def _read(path: Path, sidecars: dict[Path, dict], max_bytes: int, result: FileResult) -> Article:
+    """The article in a file, with its folder's sidecar metadata (read once per folder); how a file not
+    in UTF-8 was decoded goes into `result.note`."""
+    folder = path.parent
+    if folder not in sidecars:
+        try:
+            sidecars[folder] = load_sidecar(folder)
+        except InputError as exc:
+            sidecars[folder] = {"__error__": exc}
+    if "__error__" in sidecars[folder]:
+        raise sidecars[folder]["__error__"]
+    text, result.note = read_article(path, max_bytes)
+    return build_article(resolved(path), text, sidecars[folder].get(path.name))
+
+
+def _embed_chunks(store: Store, article: Article, meter: _FileMeter) -> tuple[list, list]:
+    """Chunks and their vectors; the meter moves through the share of the file that chunk vectors
+    take (the rest is left for its sentence vectors, computed when looking for copies)."""
+    meter.to(0.0, f"{meter.name}: chunking")
+    chunks = store.chunk(article)
+    texts = [c.text for c in chunks]
+    chars = sum(len(t) for t in texts)
+    share = chars / max(1, chars + len(article.text))
+
+    def done(finished: int) -> None:
+        meter.to(share * finished / max(1, chars), f"{meter.name}: embedding {len(texts)} chunks")
+
+    return chunks, _in_steps(store.embeddings.embed_documents, texts, _step(store), done)
+
+
+def _embed_sentences(store: Store, waiting: list[tuple[Article, _FileMeter]]) -> None:
+    """Sentence vectors of the new articles, all in one stream of full batches; each file's meter moves
+    from where chunk embedding left it to the end."""
+    starts = [meter.reported / _QUANTUM for _, meter in waiting]
+
+    def embed(texts: list[str]) -> np.ndarray:
+        total = max(1, sum(len(t) for t in texts))
+
+        def done(finished: int) -> None:
+            for (_, meter), start in zip(waiting, starts):
+                meter.to(start + (1 - start) * finished / total, f"finding copies: {len(texts)} sentences")
+
+        rows = _in_steps(lambda part: as_array(store.embeddings, part), texts, _step(store), done)
+        return np.array(rows, dtype=np.float32)
+
+    sentence_vectors(store).fill([article for article, _ in waiting], embed)
+
+
 def ingest_paths(store: Store, paths: list[Path], progress: Progress | None = None,
                  sync: bool = False) -> IngestReport:
-    """Ingest files and folders; each file's fate is in the report, none stops the others. With `sync`,
-    articles whose files were under one of the folders and are gone are forgotten."""
+    """Ingest files and folders; each file's fate is in the report, none stops the others. `progress`
+    hears of each file's share as it goes, also during a long file's embedding. With `sync`, articles
+    whose files were under one of the folders and are gone are forgotten."""
     files, problems = discover(paths)
     results = [FileResult(path=str(p), status="failed", reason=why) for p, why in problems]
     results += [FileResult(path=str(p), status="unsupported", reason=f"not an article file ({p.suffix or 'no suffix'}; "
                            "rag reads .txt, .md, .html)") for p in unsupported(paths)]
-    sidecars: dict[Path, dict[str, dict]] = {}
+    sidecars: dict[Path, dict] = {}
     new_chunks = removed = 0
     max_bytes = int(store.settings.max_file_mb * 1e6)
+    waiting: list[tuple[Article, _FileMeter]] = []  # new articles whose sentence vectors are still to come
     for path in files:
         result = FileResult(path=str(path), status="failed")
         results.append(result)
+        meter = _FileMeter(progress, path.name)
+        article = None
         try:
-            folder = path.parent
-            if folder not in sidecars:
-                try:
-                    sidecars[folder] = load_sidecar(folder)
-                except InputError as exc:
-                    sidecars[folder] = {"__error__": exc}
-            if "__error__" in sidecars[folder]:
-                raise sidecars[folder]["__error__"]
-            text, result.note = read_article(path, max_bytes)
-            article = build_article(resolved(path), text, sidecars[folder].get(path.name))
+            article = _read(path, sidecars, max_bytes, result)
         except InputError as exc:
             result.reason = exc.message
-            continue
         except Exception as exc:  # one bad file must not stop the run
             result.reason = f"{type(exc).__name__}: {exc}"
+        if article is None:
+            meter.finish()
             continue
         result.article_id = article.id
         key = article.path
@@ -135,17 +222,21 @@ def ingest_paths(store: Store, paths: list[Path], progress: Progress | None = No
             result.status, result.chunks = "unchanged", store.embed_existing(article.id)
             new_chunks += result.chunks
         else:
-            chunks = store.chunk(article)
-            vectors = store.embeddings.embed_documents([c.text for c in chunks])
+            chunks, vectors = _embed_chunks(store, article, meter)
             store.add(article, chunks, vectors)
             result.status, result.chunks = ("changed" if previous else "new"), len(chunks)
             new_chunks += len(chunks)
+            waiting.append((article, meter))
         if previous and previous != article.id and not [p for p in store.catalog.paths_of(previous) if p != key]:
             store.remove(previous)
             sentence_vectors(store).forget(previous)
             removed += 1
-        if progress:
-            progress(path.name, 1)
+        if not waiting or waiting[-1][1] is not meter:
+            meter.finish()
+    if waiting:
+        _embed_sentences(store, waiting)
+    for _, meter in waiting:
+        meter.finish()
     forgotten = forget_missing(store, [p for p in paths if p.is_dir()]) if sync else []
     results += [FileResult(path=path, status="forgotten", reason="the file is gone") for path in forgotten]
     links = refresh_duplicates(store) if new_chunks or removed or forgotten else store.catalog.duplicates()

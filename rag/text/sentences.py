@@ -1,4 +1,8 @@
-"""Sentence spans: where each sentence starts and ends in a text, by character offsets."""
+"""Sentence spans: where each sentence starts and ends in a text, by character offsets.
+
+Every step looks only at the few characters around a candidate boundary (the word before it, the
+first character after it) and never copies the text, so splitting takes time linear in its length.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,11 @@ _ABBREVIATIONS = {
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
 }
 # A candidate boundary: terminal punctuation, optional closing quotes/brackets, then whitespace.
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
-_WORD_BEFORE = re.compile(r"([\w.]+)$")
+# It starts only where a run of punctuation starts, and its quantifiers never backtrack: a long run
+# of "!!!!" is scanned once, not once per character.
+_BOUNDARY = re.compile(r"(?<![.!?…])[.!?…]++[\"'”’»)\]]*+(?=\s)")
+_NON_SPACE = re.compile(r"\S")
+_LINE = re.compile(r"[^\n]+")
 
 
 @dataclass(frozen=True)
@@ -24,17 +31,29 @@ class Span:
     end: int
 
 
+def _is_word_char(ch: str) -> bool:
+    """`[\\w.]` in a regex over str: letters, digits, underscore and the full stop."""
+    return ch.isalnum() or ch in "_."
+
+
 def _is_abbreviation(text: str, dot: int) -> bool:
-    match = _WORD_BEFORE.search(text[:dot])
-    if not match:
+    """Whether the word run (letters, digits, dots) just before `dot` is an abbreviation or an initial."""
+    start = dot
+    while start > 0 and _is_word_char(text[start - 1]):
+        start -= 1
+    if start == dot:
         return False
-    word = match.group(1).lower().rstrip(".")
+    word = text[start:dot].lower().rstrip(".")
     return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
 
 
 def _next_starts_sentence(text: str, pos: int) -> bool:
-    rest = text[pos:].lstrip()
-    return bool(rest) and (rest[0].isupper() or rest[0].isdigit() or rest[0] in "\"'“‘«—-(")
+    """Whether the first non-space character from `pos` on (on any later line) can open a sentence."""
+    found = _NON_SPACE.search(text, pos)
+    if found is None:
+        return False
+    first = found.group()
+    return first.isupper() or first.isdigit() or first in "\"'“‘«—-("
 
 
 def _trimmed(text: str, start: int, end: int) -> Span | None:
@@ -48,7 +67,7 @@ def _trimmed(text: str, start: int, end: int) -> Span | None:
 def split_sentences(text: str) -> list[Span]:
     """Split into sentence spans; line breaks always end a sentence (headlines, paragraphs)."""
     spans: list[Span] = []
-    for line in re.finditer(r"[^\n]+", text):
+    for line in _LINE.finditer(text):
         cursor = line.start()
         for boundary in _BOUNDARY.finditer(text, line.start(), line.end()):
             end = boundary.end()

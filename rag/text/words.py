@@ -76,10 +76,12 @@ SENTENCE_STARTERS = frozenset(
 NOT_NAMES = STOP_WORDS | SENTENCE_STARTERS | frozenset(MONTHS) | frozenset(WEEKDAYS)
 
 # Number words and the digits they stand for; a quantity written in words counts like one in digits.
-NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
-                "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "fifteen": "15",
-                "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "hundred": "100",
-                "thousand": "1000", "million": "1000000", "billion": "1000000000", "dozen": "12"}
+_CARDINALS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+              "sixteen seventeen eighteen nineteen twenty").split()
+NUMBER_WORDS = ({word: str(value) for value, word in enumerate(_CARDINALS)}
+                | {word: str(10 * tens) for tens, word in enumerate("thirty forty fifty sixty seventy eighty ninety".split(), 3)}
+                | {"hundred": "100", "thousand": "1000", "million": "1000000", "billion": "1000000000",
+                   "trillion": "1000000000000", "dozen": "12"})
 # Amounts without a figure: 'hundreds of prisoners'. The plurals of number words also answer 'how many'.
 ROUND_AMOUNTS = ("dozens", "hundreds", "thousands", "millions", "billions")
 VAGUE_AMOUNTS = ROUND_AMOUNTS + ("several", "numerous", "scores")
