@@ -80,8 +80,15 @@ class VectorIndex:
             raise StoreError(f"{what} failed in the Chroma server at {self.url}: {exc}", retryable=True) from exc
 
     def upsert(self, ids: list[str], vectors: list[list[float]], metadatas: list[dict]) -> None:
-        if ids:
-            self._call("upsert", self.collection.upsert, ids=ids, embeddings=vectors, metadatas=metadatas)
+        """Add or replace vectors, in as many calls as Chroma's batch limit needs (a long article has more
+        chunks than one call may carry)."""
+        if not ids:
+            return
+        batch = self._call("batch size", self.client.get_max_batch_size)
+        for at in range(0, len(ids), batch):
+            part = slice(at, at + batch)
+            self._call("upsert", self.collection.upsert, ids=ids[part], embeddings=vectors[part],
+                       metadatas=metadatas[part])
 
     def delete_article(self, article_id: str) -> None:
         self._call("delete", self.collection.delete, where={"article_id": article_id})

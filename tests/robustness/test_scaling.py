@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from rag.errors import StoreError
 from rag.ingest.pipeline import ingest_paths
 from rag.settings import Settings
 from rag.store.chunking import chunk_text
@@ -118,14 +117,7 @@ class HashedWords(Embeddings):
         return self._vector(text)
 
 
-CHROMA_BATCH = pytest.mark.xfail(
-    strict=True, raises=StoreError,
-    reason="rag/store/vectors.py upserts an article's chunks in one Chroma call, and Chroma takes at most "
-           "5461 records a call (about 4 MB of text at 200-token chunks)",
-)
-
-
-@pytest.mark.parametrize("megabytes", [2, pytest.param(5, marks=CHROMA_BATCH)])
+@pytest.mark.parametrize("megabytes", [2, 5])
 def test_a_long_article_ingests_with_progress_that_moves_during_the_file(tmp_path: Path, megabytes: int):
     folder = tmp_path / "in"
     folder.mkdir()
