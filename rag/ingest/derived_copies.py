@@ -83,14 +83,17 @@ def sentence_facts(sentence: str) -> Facts:
         if match.lastgroup == "number":
             numbers.add(_number(token))
             continue
-        words.add(_letters(token))
+        word = _letters(token)
+        if not word:  # letter-like numerals (Ⅻ) and the like
+            continue
+        words.add(word)
         if token.lower() in NUMBER_WORDS:
             numbers.add(NUMBER_WORDS[token.lower()])
         elif token[0].isupper() and not opens and token != "I":
             if was_in_run and not gap.strip():
-                runs[-1].append(_letters(token))
+                runs[-1].append(word)
             else:
-                runs.append([_letters(token)])
+                runs.append([word])
             in_run = True
     keys = {word[:_NAME_KEY] for word in words} | {"".join(w[0] for w in run) for run in runs if len(run) > 1}
     return Facts(frozenset(numbers), tuple(tuple(run) for run in runs), frozenset(keys), frozenset(words))

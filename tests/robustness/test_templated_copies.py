@@ -12,6 +12,8 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rag.answer.answerer import Answerer
 from rag.answer.backends import open_backend
@@ -86,6 +88,17 @@ def test_a_retelling_that_spells_names_otherwise_or_leaves_a_detail_out_does_not
     assert not carries(original, shorter)  # 2022 is not in the original: citing it would not support the year
     united = sentence_facts("Officials said the United States could run the power plants for 30 years.")
     assert carries(sentence_facts("Officials said the U.S. could run the power plants for 30 years."), united)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.lists(st.sampled_from(["Peru", "U.S.", "’s", "I", "One", "1,200", "6.1", "Ⅻ", "½", "²", "“", "«", " ", "-",
+                                 "ǅ", "İ", "x"]) | st.text(max_size=8), max_size=30).map("".join),
+       st.text(max_size=40))
+def test_facts_of_any_text_are_found_without_error(a: str, b: str):
+    fa, fb = sentence_facts(a), sentence_facts(b)
+    assert not contradicts(fa, fa) and carries(fa, fa)
+    assert contradicts(fa, fb) == contradicts(fb, fa)
+    carries(fa, fb)
 
 
 STORM = """Storm floods coastal towns
