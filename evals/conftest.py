@@ -40,23 +40,33 @@ _REPORT: dict[str, EvalReport] = {}
 
 
 @pytest.fixture(scope="session")
-def eval_report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> EvalReport:
-    """Ingest the seeds into a fresh store, answer every gold question, score and write the reports."""
-    from rag.answer.answerer import Answerer
-    from rag.answer.backends import open_backend
+def eval_store(tmp_path_factory: pytest.TempPathFactory):
+    """A fresh store with the seeds ingested, shared by the question and briefing evals (read only)."""
     from rag.ingest.pipeline import build_store
     from rag.settings import Settings
 
-    backend_name = _backend(request.config)
-    subset = request.config.getoption("--subset")
     base = Settings()
-    store = build_store(base.model_copy(update={"model_dir": base.model_dir or base.cache_dir / "models"}),
-                        tmp_path_factory.mktemp("evals"), ROOT / "seeds")
-    backend = open_backend(store.settings, backend_name)
-    try:
-        report = run_eval(Answerer(store, backend), load_gold(ids=load_subset(subset) if subset else None))
-    finally:
-        backend.close()
+    return build_store(base.model_copy(update={"model_dir": base.model_dir or base.cache_dir / "models"}),
+                       tmp_path_factory.mktemp("evals"), ROOT / "seeds")
+
+
+@pytest.fixture(scope="session")
+def eval_backend(request: pytest.FixtureRequest, eval_store):
+    """The backend under test (--backend), opened once per session: one local server for every eval."""
+    from rag.answer.backends import open_backend
+
+    backend = open_backend(eval_store.settings, _backend(request.config))
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(scope="session")
+def eval_report(request: pytest.FixtureRequest, eval_store, eval_backend) -> EvalReport:
+    """Answer every gold question on the seeded store, score and write the reports."""
+    from rag.answer.answerer import Answerer
+
+    subset = request.config.getoption("--subset")
+    report = run_eval(Answerer(eval_store, eval_backend), load_gold(ids=load_subset(subset) if subset else None))
     write_reports(report)
     _REPORT["latest"] = report
     return report

@@ -25,23 +25,13 @@ def _limits(backend: str) -> dict[str, float]:
 
 
 @pytest.fixture(scope="session")
-def briefed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    """(briefing, score, store): the seeds ingested into a fresh store and briefed once."""
+def briefed(eval_store, eval_backend):
+    """(briefing, score, store): the seeds briefed once by the backend under test."""
     from rag.briefing.briefer import Briefer
     from rag.evaluation.briefing import score_briefing, write_briefing_reports
-    from rag.answer.backends import open_backend
-    from rag.ingest.pipeline import build_store
-    from rag.settings import Settings
 
-    backend_name = request.config.getoption("--backend")
-    base = Settings()
-    store = build_store(base.model_copy(update={"model_dir": base.model_dir or base.cache_dir / "models"}),
-                        tmp_path_factory.mktemp("briefing"), ROOT / "seeds")
-    backend = open_backend(store.settings, backend_name)
-    try:
-        briefing = Briefer(store, backend).brief()
-    finally:
-        backend.close()
+    store = eval_store
+    briefing = Briefer(store, eval_backend).brief()
     score = score_briefing(briefing, store)
     write_briefing_reports(briefing, score, ROOT / "evals" / "reports")
     return briefing, score, store

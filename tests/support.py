@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from rag.settings import Settings
@@ -19,3 +22,25 @@ def make_store(data_dir: Path, embeddings, **settings):
 
 def article_id_of(store, file_name: str) -> str:
     return next(a.id for a in store.catalog.articles() if Path(a.path).name == file_name)
+
+
+@contextmanager
+def write_lock_held(data_dir: Path, seconds: float = 120) -> Iterator[None]:
+    """Another thread holds the store's write lock (as a running ingest would) until the block ends."""
+    from rag.ingest.locking import write_lock
+
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with write_lock(data_dir):
+            locked.set()
+            release.wait(seconds)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(10), "the lock was not taken"
+        yield
+    finally:
+        release.set()
+        holder.join()

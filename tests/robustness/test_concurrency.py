@@ -4,7 +4,6 @@ answering while another process ingests into the same store. Real Chroma, MiniLM
 from __future__ import annotations
 
 import os
-import threading
 import time
 from pathlib import Path
 
@@ -14,10 +13,9 @@ from rag.cli import app
 from rag.store.doctor import check
 from rag.errors import LockBusy
 from rag.ingest.pipeline import ingest_paths
-from rag.ingest.locking import write_lock
 from rag.store.search import HybridRetriever
 
-from support import make_store
+from support import make_store, write_lock_held
 from corpus import committed_articles, start_rag, variant_corpus
 
 FAST = 5.0  # seconds: "fails fast" means it does not wait for the lock holder
@@ -32,23 +30,10 @@ def test_second_ingest_fails_fast_with_lock_busy_while_a_thread_holds_the_write_
     tmp_path: Path, isolated_data_dir: Path
 ):
     variant_corpus(tmp_path / "corpus", per_seed=1, exact_copies=0)
-    locked, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with write_lock(isolated_data_dir):
-            locked.set()
-            release.wait(60)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert locked.wait(10)
+    with write_lock_held(isolated_data_dir, seconds=60):
         started = time.monotonic()
         busy = CliRunner().invoke(app, ["ingest", str(tmp_path / "corpus")])
         elapsed = time.monotonic() - started
-    finally:
-        release.set()
-        holder.join()
     assert busy.exit_code == LockBusy.exit_code == 3
     assert f"is being written by pid {os.getpid()}" in flat(busy.output) and "wait for it to finish" in busy.output
     assert "Traceback" not in busy.output

@@ -13,7 +13,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from contextlib import closing
 from dataclasses import dataclass, replace
@@ -23,10 +22,9 @@ from typing import Callable
 import pytest
 
 from rag.errors import StoreError
-from rag.ingest.locking import write_lock
 from rag.store.doctor import check, repair
 
-from support import AP, NYT, ROOT, SEEDS, make_store
+from support import AP, NYT, ROOT, SEEDS, make_store, write_lock_held
 from corpus import committed_articles, rag_env, start_rag, variant_corpus
 
 SEED_ARTICLES = 5
@@ -307,25 +305,12 @@ def test_doctor_only_reads_so_it_runs_while_an_ingest_holds_the_write_lock(healt
     shutil.copytree(healthy_store, data_dir)
     before = rag_files(data_dir)
     vectors = vector_count(data_dir / "chroma")
-    locked, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with write_lock(data_dir):
-            locked.set()
-            release.wait(120)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert locked.wait(10)
+    with write_lock_held(data_dir):
         code, output = rag(data_dir, "doctor")
         assert code == 0 and output.startswith("ok:"), output
         assert f"note: an ingest is running (pid {os.getpid()})" in output
         code, output = rag(data_dir, "doctor", "--fix")
         assert code == 3 and "being written" in output, output  # a repair does wait its turn
-    finally:
-        release.set()
-        holder.join()
     assert rag_files(data_dir) == before  # Chroma may tidy its own files on opening; rag wrote nothing
     assert vector_count(data_dir / "chroma") == vectors
 
