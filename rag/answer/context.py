@@ -8,6 +8,7 @@ import numpy as np
 from langchain_core.documents import Document
 from pydantic import BaseModel, ConfigDict
 
+from rag.ingest.derived_copies import carries, sentence_facts
 from rag.store.embeddings import as_array
 from rag.text.sentences import split_sentences
 from rag.store.store import Store
@@ -94,8 +95,11 @@ def build_context(store: Store, docs: list[Document], counter: TokenCounter, bud
     used = 0
     for i, c in enumerate(candidates):
         if c.cluster != c.article_id:
-            originals = [j for j, o in enumerate(candidates) if o.article_id == c.cluster]
-            if originals and float(np.max(vectors[originals] @ vectors[i])) >= duplicate_similarity:
+            # Left out only where the original says the same: close in meaning and stating every number
+            # and name of it (an updated toll in a retelling is news, not a copy).
+            facts = sentence_facts(c.text)
+            if any(o.article_id == c.cluster and float(vectors[j] @ vectors[i]) >= duplicate_similarity
+                   and carries(sentence_facts(o.text), facts) for j, o in enumerate(candidates)):
                 continue
         cost = counter.count(c.text) + 4
         if used + cost > budget:

@@ -147,6 +147,19 @@ def test_a_citation_moves_to_the_original_only_when_the_original_states_the_same
     moved, also_in = answerer._original_of(source("4,000 homes"))
     assert moved.article_id == first and "4,000 homes" in moved.text and also_in == [update]
 
+    # Nor is the updated toll left out of what a question reads because the original has a close sentence.
+    from rag.answer.context import build_context
+    from rag.store.search import HybridRetriever
+
+    question = "What did the death toll rise to?"
+    docs = HybridRetriever.from_store(store).invoke(question)
+    context = build_context(store, docs, store.counter, store.settings.context_tokens,
+                            store.settings.duplicate_sentence_similarity)
+    tolls = {s.article_id for s in context.sentences if "death toll" in s.text}
+    assert tolls == {first, update}
+    homes = [s.article_id for s in context.sentences if "4,000 homes" in s.text]
+    assert update not in homes  # a retold sentence with the same facts is still left to its original
+
 
 FIRST = ["Alice", "Bruno", "Chen", "Dana", "Emeka", "Farah", "Goran", "Hana", "Ivan", "Julia", "Kofi", "Lena"]
 LAST = ["Moreno", "Okafor", "Lindqvist", "Tanaka", "Novak", "Haddad", "Silva", "Kowalski", "Byrne", "Mensah"]
