@@ -48,7 +48,7 @@ def test_the_wheel_carries_every_prompt(tmp_path):
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
                     "-w", str(tmp_path), str(root)], check=True, capture_output=True, cwd=tmp_path)
     wheel = next(tmp_path.glob("rag-*.whl"))
     shipped = {Path(n).name[:-3] for n in zipfile.ZipFile(wheel).namelist() if n.startswith("rag/prompts/")}

@@ -70,7 +70,7 @@ def parse_metadata(text: str) -> ArticleMeta:
         meta.outlet = _WIRES[dateline.group("wire").upper()]
     if date := _DATE.search(head):
         meta.date = date.group(1) + (f" {date.group(2)}" if date.group(2) else "")
-    if abstract := re.search(r"^Abstract:\s*(.+)$", text, re.M):
+    if abstract := re.search(r"^Abstract:\s*(\S.*)$", text, re.M):
         meta.abstract = abstract.group(1).strip()
     if bylines := _BYLINE.findall(text):
         meta.byline = " ".join(b.strip(" _") for b in bylines)

@@ -12,7 +12,7 @@ from rag.types import Chunk
 def _split_long(text: str, span: Span, counter: TokenCounter, max_tokens: int) -> list[Span]:
     """Cut a sentence longer than the budget at token boundaries."""
     piece = text[span.start : span.end]
-    if len(piece.encode("utf-8")) <= max_tokens:  # every token covers at least one byte
+    if len(piece.encode("utf-8", "replace")) <= max_tokens:  # every token covers at least one byte
         return [span]
     tokens = counter.encode(piece)
     if len(tokens) <= max_tokens:

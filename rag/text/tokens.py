@@ -51,7 +51,11 @@ class TokenCounter:
         self.encoding = encoding
 
     def count(self, text: str) -> int:
-        return len(self.encoding.encode(text, disallowed_special=()))
+        return len(self.encode(text))
 
     def encode(self, text: str) -> list[int]:
-        return self.encoding.encode(text, disallowed_special=())
+        """Tokens of the text; a lone surrogate (no UTF-8 form) counts as the replacement character."""
+        try:
+            return self.encoding.encode(text, disallowed_special=())
+        except UnicodeEncodeError:
+            return self.encoding.encode(text.encode("utf-8", "replace").decode("utf-8"), disallowed_special=())
