@@ -95,7 +95,10 @@ class Settings(BaseSettings):
     # Embeddings
     embedding_backend: EmbeddingBackend = Field("minilm", description="minilm (packaged, offline) or openai.")
     openai_embedding_model: str = Field("text-embedding-3-small", description="OpenAI embedding model name.")
-    embed_batch_size: int = Field(32, ge=1, description="Texts per embedding batch.")
+    embed_batch_size: int = Field(
+        8, ge=1, description="Texts per embedding batch (8 embeds 200-token chunks ~15% faster than 32 on 2 cores; "
+        "sentences alike)."
+    )
     embed_max_tokens: int = Field(256, ge=16, description="MiniLM truncation length in wordpiece tokens.")
 
     # Chunking
@@ -106,6 +109,10 @@ class Settings(BaseSettings):
     # Near-duplicates
     duplicate_sentence_similarity: float = Field(
         0.8, description="Cosine above which two sentences count as the same sentence in other words."
+    )
+    duplicate_chunk_similarity: float = Field(
+        0.6, description="Cosine a chunk of another article must reach for the two to be compared sentence by "
+        "sentence (a retold chunk stays close to its original; unrelated articles are never compared).",
     )
     duplicate_coverage: float = Field(
         0.5, description="Share of an article's sentences matched in another for it to count as derived."

@@ -67,3 +67,23 @@ def test_the_same_text_at_two_paths_is_one_article(tmp_path: Path, embeddings):
     report = ingest_paths(store, [tmp_path / "a"])
     assert sorted(f.status for f in report.files) == ["duplicate", "new"]
     assert len(store.catalog.article_ids()) == 1
+
+
+def test_only_articles_close_in_meaning_are_compared_sentence_by_sentence(tmp_path: Path, embeddings, seeds_copy: Path):
+    """An article on another subject is never compared sentence by sentence (no sentence vectors are
+    computed for it), while the seed translation is still found as a copy when it arrives last."""
+    store = make_store(tmp_path / "d", embeddings)
+    other = seeds_copy / "sourdough.txt"
+    other.write_text(
+        "How to bake sourdough bread at home\n\nFeed the starter with equal weights of flour and water the night "
+        "before baking. Mix the dough, rest it for an hour, then fold it every thirty minutes. Shape the loaf, "
+        "proof it overnight in the fridge and bake it in a hot covered pot. Let the bread cool before slicing it, "
+        "or the crumb turns gummy. A good crust needs steam during the first twenty minutes in the oven.\n",
+        encoding="utf-8",
+    )
+    ingest_paths(store, [p for p in seeds_copy.glob("*.txt") if p.name != AP_TRANSLATION])
+    cached = {p.stem for p in (store.settings.data_dir / "sentences").glob("*.npy")}
+    assert article_id_of(store, "sourdough.txt") not in cached and len(cached) >= 3
+    report = ingest_paths(store, [seeds_copy / AP_TRANSLATION])
+    assert [(d, o) for d, o, _ in report.duplicates] == [
+        (article_id_of(store, AP_TRANSLATION), article_id_of(store, AP))]

@@ -240,20 +240,20 @@ def _original_first(a: Article, b: Article, cov_a: float, cov_b: float) -> tuple
 
 
 def find_duplicates(
-    articles: list[Article], vectors: SentenceVectors, similarity: float, min_coverage: float
+    pairs: list[tuple[Article, Article]], vectors: SentenceVectors, similarity: float, min_coverage: float
 ) -> list[tuple[str, str, float]]:
     """(derived id, original id, coverage) for every pair where one article retells the other."""
+    articles = list({a.id: a for pair in pairs for a in pair}.values())
     vectors.fill(articles)
     matrices = {a.id: vectors.get(a) for a in articles}
     facts = {a.id: [sentence_facts(s) for s in comparable_sentences(a)] for a in articles}
     links = []
-    for i, a in enumerate(articles):
-        for b in articles[i + 1 :]:
-            if min(len(matrices[a.id]), len(matrices[b.id])) < MIN_SENTENCES:
-                continue
-            cov_a, cov_b = coverage(matrices[a.id], matrices[b.id], similarity, facts[a.id], facts[b.id])
-            # Either side mostly retold by the other: a translation, a rewrite or a cut-down copy.
-            if max(cov_a, cov_b) >= min_coverage:
-                original, derived = _original_first(a, b, cov_a, cov_b)
-                links.append((derived.id, original.id, round(max(cov_a, cov_b), 3)))
+    for a, b in pairs:
+        if a.id == b.id or min(len(matrices[a.id]), len(matrices[b.id])) < MIN_SENTENCES:
+            continue
+        cov_a, cov_b = coverage(matrices[a.id], matrices[b.id], similarity, facts[a.id], facts[b.id])
+        # Either side mostly retold by the other: a translation, a rewrite or a cut-down copy.
+        if max(cov_a, cov_b) >= min_coverage:
+            original, derived = _original_first(a, b, cov_a, cov_b)
+            links.append((derived.id, original.id, round(max(cov_a, cov_b), 3)))
     return links

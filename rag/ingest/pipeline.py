@@ -19,7 +19,7 @@ from rag.store.store import Store
 from rag.types import Article
 
 Progress = Callable[[str, float], None]  # (what is being done, share of one file just finished)
-_STEP_BATCHES = 8  # embedding batches between two progress reports
+_STEP_BATCHES = 16  # embedding batches between two progress reports
 _QUANTUM = 1024  # shares are reported in 1/1024ths of a file, which add up exactly in floating point
 
 
@@ -58,7 +58,7 @@ def _in_steps(embed: Callable[[list[str]], Sequence], texts: list[str], step: in
 
 
 def _step(store: Store) -> int:
-    return getattr(store.embeddings, "batch_size", 32) * _STEP_BATCHES
+    return getattr(store.embeddings, "batch_size", 8) * _STEP_BATCHES
 
 
 class FileResult(BaseModel):
@@ -194,6 +194,7 @@ def ingest_paths(store: Store, paths: list[Path], progress: Progress | None = No
     new_chunks = removed = 0
     max_bytes = int(store.settings.max_file_mb * 1e6)
     waiting: list[tuple[Article, _FileMeter]] = []  # new articles whose sentence vectors are still to come
+    pairs: list[tuple[Article, Article]] = []  # (new article, an article close enough to be a copy or original)
     for path in files:
         result = FileResult(path=str(path), status="failed")
         results.append(result)
@@ -226,7 +227,9 @@ def ingest_paths(store: Store, paths: list[Path], progress: Progress | None = No
             store.add(article, chunks, vectors)
             result.status, result.chunks = ("changed" if previous else "new"), len(chunks)
             new_chunks += len(chunks)
-            waiting.append((article, meter))
+            if related := _related(store, article, vectors):
+                waiting.append((article, meter))
+                pairs += [(article, other) for other in related]
         if previous and previous != article.id and not [p for p in store.catalog.paths_of(previous) if p != key]:
             store.remove(previous)
             sentence_vectors(store).forget(previous)
@@ -239,7 +242,14 @@ def ingest_paths(store: Store, paths: list[Path], progress: Progress | None = No
         meter.finish()
     forgotten = forget_missing(store, [p for p in paths if p.is_dir()]) if sync else []
     results += [FileResult(path=path, status="forgotten", reason="the file is gone") for path in forgotten]
-    links = refresh_duplicates(store) if new_chunks or removed or forgotten else store.catalog.duplicates()
+    present = set(store.catalog.article_ids())
+    pairs = [(a, b) for a, b in pairs if a.id in present and b.id in present]  # not replaced later in the run
+    if pairs:
+        store.catalog.add_duplicates(find_duplicates(
+            pairs, sentence_vectors(store), store.settings.duplicate_sentence_similarity,
+            store.settings.duplicate_coverage,
+        ))
+    links = store.catalog.duplicates()
     return IngestReport(
         files=results, new_chunks=new_chunks, removed_articles=removed,
         total_articles=len(store.catalog.article_ids()), total_chunks=store.catalog.count_chunks(), duplicates=links,
@@ -268,15 +278,12 @@ def forget_missing(store: Store, folders: list[Path]) -> list[str]:
     return [path for path, _ in gone]
 
 
-def refresh_duplicates(store: Store) -> list[tuple[str, str, float]]:
-    """Recompute the near-duplicate links over all articles (sentence vectors are cached)."""
-    settings = store.settings
-    links = find_duplicates(
-        store.catalog.articles(), sentence_vectors(store), settings.duplicate_sentence_similarity,
-        settings.duplicate_coverage,
-    )
-    store.catalog.set_duplicates(links)
-    return links
+def _related(store: Store, article: Article, vectors: list) -> list[Article]:
+    """The stored articles that could be this one's original or copy: those holding a chunk close to one
+    of its chunks. Only these are compared sentence by sentence, so an article on another subject costs
+    no sentence vectors and the comparison does not grow with every pair in the store."""
+    ids = store.vectors.neighbour_articles(vectors, article.id, store.settings.duplicate_chunk_similarity)
+    return [other for other_id in sorted(ids) if (other := store.catalog.article(other_id)) is not None]
 
 
 def forget(store: Store, target: str) -> list[str]:
@@ -291,7 +298,6 @@ def forget(store: Store, target: str) -> list[str]:
     if len(ids) > 1:
         raise InputError(f"{target!r} matches {len(ids)} articles", hint="give more of the id")
     for article_id in ids:
-        store.remove(article_id)
+        store.remove(article_id)  # its duplicate links go with it
         sentence_vectors(store).forget(article_id)
-    refresh_duplicates(store)
     return ids

@@ -238,6 +238,14 @@ class Catalog:
             db.execute("DELETE FROM duplicates")
             db.executemany("INSERT INTO duplicates(article_id, original_id, score) VALUES (?, ?, ?)", links)
 
+    def add_duplicates(self, links: list[tuple[str, str, float]]) -> None:
+        """Add (derived article, original article, score) links, replacing any between the same pair."""
+        with self.transaction() as db:
+            for derived, original, _ in links:
+                db.execute("DELETE FROM duplicates WHERE (article_id = ? AND original_id = ?) "
+                           "OR (article_id = ? AND original_id = ?)", (derived, original, original, derived))
+            db.executemany("INSERT INTO duplicates(article_id, original_id, score) VALUES (?, ?, ?)", links)
+
     def duplicates(self) -> list[tuple[str, str, float]]:
         return [tuple(r) for r in self.db.execute("SELECT article_id, original_id, score FROM duplicates")]
 

@@ -27,7 +27,7 @@ def minilm_files() -> tuple[Path, Path, str]:
 class MiniLMEmbeddings(Embeddings):
     """all-MiniLM-L6-v2 (int8 ONNX) with dynamic padding, mean pooling and L2 normalisation."""
 
-    def __init__(self, max_tokens: int = 256, batch_size: int = 32, threads: int | None = None) -> None:
+    def __init__(self, max_tokens: int = 256, batch_size: int = 8, threads: int | None = None) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 

@@ -125,3 +125,20 @@ class VectorIndex:
             include=["distances"],
         )
         return [(cid, 1.0 - dist) for cid, dist in zip(result["ids"][0], result["distances"][0])]
+
+    def neighbour_articles(self, vectors: list[list[float]], article_id: str, floor: float,
+                           limit: int = 4, batch: int = 256) -> set[str]:
+        """Other articles holding a chunk within cosine `floor` of one of these vectors (among each vector's
+        `limit` nearest chunks outside `article_id`)."""
+        if self.collection is None or not vectors or self.count() == 0:
+            return set()
+        found: set[str] = set()
+        where = {"article_id": {"$ne": article_id}}
+        for at in range(0, len(vectors), batch):
+            result = self._call(
+                "query", self.collection.query, query_embeddings=vectors[at : at + batch], n_results=limit,
+                where=where, include=["distances", "metadatas"],
+            )
+            for distances, metadatas in zip(result["distances"], result["metadatas"]):
+                found.update(m["article_id"] for d, m in zip(distances, metadatas) if 1.0 - d >= floor)
+        return found
