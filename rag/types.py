@@ -23,7 +23,8 @@ class ArticleMeta(BaseModel):
     """What is known about an article beyond its text."""
 
     title: str | None = None
-    date: str | None = Field(None, description="ISO date, optionally with time.")
+    date: str | None = Field(None, description="ISO date of publication, optionally with time.")
+    updated: str | None = Field(None, description="ISO date of the last update, where the source states one.")
     outlet: str | None = None
     abstract: str | None = None
     byline: str | None = None

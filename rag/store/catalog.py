@@ -23,7 +23,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles(
   id TEXT PRIMARY KEY, text TEXT NOT NULL, title TEXT, date TEXT, outlet TEXT, abstract TEXT,
   byline TEXT, url TEXT, language TEXT, translation INTEGER NOT NULL DEFAULT 0, path TEXT NOT NULL,
-  added_at TEXT NOT NULL DEFAULT (datetime('now')));
+  added_at TEXT NOT NULL DEFAULT (datetime('now')), updated TEXT);
 CREATE TABLE IF NOT EXISTS paths(path TEXT PRIMARY KEY, article_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS chunks(
   rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, article_id TEXT NOT NULL, idx INTEGER NOT NULL,
@@ -36,7 +36,9 @@ CREATE TABLE IF NOT EXISTS duplicates(
 CREATE TABLE IF NOT EXISTS embedded(article_id TEXT NOT NULL, collection TEXT NOT NULL,
   PRIMARY KEY(article_id, collection));
 """
-_META_FIELDS = ("title", "date", "outlet", "abstract", "byline", "url", "language", "translation")
+_META_FIELDS = ("title", "date", "outlet", "abstract", "byline", "url", "language", "translation", "updated")
+# Columns added to `articles` after the first release, with their types: old catalogs gain them on open.
+_ADDED_COLUMNS = {"updated": "TEXT"}
 
 
 def fts_query(text: str) -> str | None:
@@ -76,6 +78,15 @@ class Catalog:
             self.db.execute("PRAGMA synchronous=FULL")
         if not readonly or self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
             self.db.executescript(_SCHEMA)
+        if not readonly:
+            self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(articles)")}
+        for column, kind in _ADDED_COLUMNS.items():
+            if column not in have:
+                self.db.execute(f"ALTER TABLE articles ADD COLUMN {column} {kind}")
+        self.db.commit()
 
     def close(self) -> None:
         self.db.close()
@@ -374,7 +385,8 @@ del _name, _method
 
 def article_from_row(row: sqlite3.Row) -> Article:
     """An Article from a row of the articles table (also a row read from a damaged copy by rag.store.salvage)."""
-    meta = ArticleMeta(**{f: row[f] for f in _META_FIELDS})
+    present = row.keys()  # a catalog written before a column was added (read-only or salvaged) lacks it
+    meta = ArticleMeta(**{f: row[f] for f in _META_FIELDS if f in present})
     return Article(id=row["id"], path=row["path"], text=row["text"], meta=meta)
 
 
