@@ -16,6 +16,7 @@ from rich.text import Text
 
 from rag.errors import InputError, RagError, at_least_one, iso_date, require_words
 from rag.settings import env_name, load_settings
+from rag.types import source_name
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"  # `rag eval` runs in a source checkout
 
@@ -102,23 +103,52 @@ def forget(target: Annotated[str, typer.Argument(help="Article id (or prefix) or
 
 @app.command()
 def articles(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """List the ingested articles with their ids, outlets and duplicate links."""
+    """List the ingested articles: outlet, date, headline, and which are derived copies of which."""
 
     def work() -> None:
         store = _store()
         clusters = store.catalog.clusters()
-        rows = [{"id": a.id, "outlet": a.meta.outlet, "date": a.meta.date, "title": a.meta.title,
-                 "path": a.path, "derived_from": clusters[a.id] if clusters[a.id] != a.id else None,
-                 "chunks": len(store.catalog.chunks_of(a.id))} for a in store.catalog.articles()]
+        listed = store.catalog.articles()
+        names = {a.id: a.meta.outlet or a.meta.title or Path(a.path).name for a in listed}
+        rows = [{"id": a.id, "path": a.path, "url": a.meta.url, "outlet": a.meta.outlet, "title": a.meta.title,
+                 "authors": a.meta.byline, "date": a.meta.date, "updated": a.meta.updated,
+                 "language": a.meta.language, "derived_from": clusters[a.id] if clusters[a.id] != a.id else None,
+                 "chunks": len(store.catalog.chunks_of(a.id))} for a in listed]
         if json_out:
             out.print_json(json.dumps(rows))
             return
-        table = Table("id", "outlet", "date", "chunks", "title / file", "derived from")
+        table = Table("outlet", "date", "headline / file", "chunks", "derived copy of", "id")
         for r in rows:
-            cells = (r["id"], r["outlet"] or "", (r["date"] or "")[:10], str(r["chunks"]),
-                     (r["title"] or Path(r["path"]).name)[:60], r["derived_from"] or "")
+            original = r["derived_from"]
+            cells = (r["outlet"] or "unknown outlet", (r["date"] or "")[:10],
+                     (r["title"] or Path(r["path"]).name)[:70], str(r["chunks"]),
+                     f"{names.get(original, original)} ({original[:8]})" if original else "", r["id"][:8])
             table.add_row(*(Text(cell) for cell in cells))  # titles and outlets are data, never markup
         out.print(table)
+        out.print(Text("`rag show ID` prints what was stored for one article (an id prefix of 4+ characters).",
+                       style="dim"))
+
+    run_safely(work)
+
+
+@app.command()
+def show(article: Annotated[str, typer.Argument(help="An article id (or a prefix of 4+ characters) or its file.")],
+         json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Print what rag stored for one article: its metadata and its text, as extracted."""
+
+    def work() -> None:
+        store = _store()
+        found = store.find(article)
+        meta = found.meta.model_dump()
+        if json_out:
+            print(json.dumps({"id": found.id, "path": found.path, **meta, "text": found.text}, ensure_ascii=False))
+            return
+        out.print(Text(source_name(found.meta.outlet, found.meta.title, found.meta.date), style="bold"))
+        for key, value in {"id": found.id, "path": found.path, **meta}.items():
+            if value not in (None, "", False):
+                out.print(Text(f"{key:>11}: {value}", style="dim"))
+        out.print()
+        out.print(Text(found.text), highlight=False)
 
     run_safely(work)
 
@@ -146,8 +176,8 @@ def search(query: Annotated[str, typer.Argument(help="What to look for.")],
             out.print("No matching chunks." + ("" if store.catalog.count_chunks() else " The store is empty: run `rag ingest`."))
         for i, d in enumerate(docs, 1):
             m = d.metadata
-            out.print(f"[bold]{i}. {escape(m['outlet'] or '?')}[/bold] "
-                      f"[dim]{m['article_id']} chars {m['start']}-{m['end']} score {m['score']:.4f}"
+            out.print(f"[bold]{i}. {escape(source_name(m['outlet'], m['title'], m['date']))}[/bold] "
+                      f"[dim]· {m['article_id'][:8]} chars {m['start']}-{m['end']} score {m['score']:.4f}"
                       f"{' (derived copy)' if m['derived'] else ''}[/dim]")
             out.print(Text(d.page_content.strip()), highlight=False)
             out.print()

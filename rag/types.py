@@ -66,6 +66,7 @@ class Citation(BaseModel):
     article_id: str
     outlet: str | None = None
     title: str | None = None
+    date: str | None = None
     quote: str
     start: int
     end: int
@@ -106,3 +107,11 @@ class Answer(BaseModel):
     def public(self) -> dict:
         """The JSON shape of `rag ask --json`."""
         return self.model_dump(mode="json")
+
+
+def source_name(outlet: str | None, title: str | None, date: str | None) -> str:
+    """How people know a source: "Outlet — Headline (2025-03-19)", leaving out what is unknown."""
+    name = outlet or "unknown outlet"
+    if title:
+        name += f" — {title}"
+    return name + (f" ({date[:10]})" if date else "")

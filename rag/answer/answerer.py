@@ -118,7 +118,7 @@ class Answerer:
         if article is None:
             return None
         citation = verify_citation(Citation(
-            n=n, article_id=article.id, outlet=article.meta.outlet, title=article.meta.title,
+            n=n, article_id=article.id, outlet=article.meta.outlet, title=article.meta.title, date=article.meta.date,
             quote=target.text, start=target.start, end=target.end, also_in=also_in,
         ), article.text)
         if citation is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
-from rag.types import Answer
+from rag.types import Answer, source_name
 
 
 def print_answer(console: Console, answer: Answer, show_question: bool = False) -> None:
@@ -22,8 +22,8 @@ def print_answer(console: Console, answer: Answer, show_question: bool = False) 
     for c in answer.citations:
         copies = escape(", ".join(a[:8] for a in c.also_in))
         also = f" [dim](also in {copies}, a derived copy)[/dim]" if c.also_in else ""
-        console.print(f"  [bold]\\[{c.n}][/bold] {escape(c.outlet or 'unknown outlet')} "
-                      f"[dim]{escape(c.article_id)} chars {c.start}-{c.end}[/dim]{also}", highlight=False)
+        console.print(f"  [bold]\\[{c.n}][/bold] {escape(source_name(c.outlet, c.title, c.date))} "
+                      f"[dim]· {escape(c.article_id[:8])} chars {c.start}-{c.end}[/dim]{also}", highlight=False)
         console.print(f"      “{escape(' '.join(c.quote.split()))}”", highlight=False)
     if not answer.abstained:
         n = answer.independent_sources

@@ -63,6 +63,7 @@ class Citations:
             return None
         citation = verify_citation(Citation(
             n=len(self.by_key) + 1, article_id=claim.article_id, outlet=claim.outlet, title=claim.title,
+            date=article.meta.date,
             quote=claim.text, start=claim.start, end=claim.end, also_in=list(claim.also_in),
         ), article.text)
         if citation is not None:

@@ -9,7 +9,7 @@ import numpy as np
 
 from langchain_core.embeddings import Embeddings
 
-from rag.errors import StoreDamaged, StoreError
+from rag.errors import InputError, StoreDamaged, StoreError
 from rag.store.catalog import Catalog
 from rag.store.chunking import chunk_text
 from rag.store.damage import access_hint, catalog_hint, data_dir_problem
@@ -83,6 +83,22 @@ class Store:
         assert article is not None
         self.add(article, chunks, self.embeddings.embed_documents([c.text for c in chunks]))
         return len(chunks)
+
+    def find(self, target: str) -> Article:
+        """The article with this id, id prefix (4+ characters), or file path; an InputError naming why not."""
+        try:
+            by_path = self.catalog.article_for_path(str(Path(target).resolve()))
+        except (OSError, RuntimeError):  # a symlink loop and the like: not a path of an ingested file
+            by_path = None
+        ids = [by_path] if by_path else (self.catalog.resolve_id(target) if len(target) >= 4 else [])
+        if not ids:
+            raise InputError(f"no ingested article matches {target!r}", hint="see `rag articles` for ids")
+        if len(ids) > 1:
+            raise InputError(f"{target!r} matches {len(ids)} articles", hint="give more of the id")
+        article = self.catalog.article(ids[0])
+        if article is None:
+            raise InputError(f"no ingested article matches {target!r}", hint="see `rag articles` for ids")
+        return article
 
     def remove(self, article_id: str) -> None:
         """Catalog first (so nothing half-removed is ever retrieved), then the vectors."""

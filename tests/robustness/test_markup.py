@@ -83,6 +83,18 @@ def test_articles_table_shows_titles_and_outlets_literally(cli):
     assert {r["title"] for r in rows} >= {TITLE}
 
 
+def test_show_prints_metadata_and_text_literally(cli):
+    rows = json.loads(cli("articles", "--json").stdout)
+    marked = next(r for r in rows if r["title"] == TITLE)
+    output = ok(cli("show", marked["id"][:6]))
+    assert f"{OUTLET} — {TITLE} (2025-04-02)" in output
+    assert all(sentence in output for sentence in SENTENCES)
+    stored = json.loads(cli("show", marked["id"], "--json").stdout)
+    assert stored["title"] == TITLE and stored["outlet"] == OUTLET and stored["text"].startswith(SENTENCES[0])
+    missing = cli("show", "ffffffffff")
+    assert missing.exit_code == 2 and "no ingested article matches" in flat(missing.output)
+
+
 def test_search_prints_outlets_and_chunk_text_literally(cli):
     output = ok(cli("search", "waves breakwater storm harbour ferry", "-k", "4"))
     for text in (OUTLET, SIDECAR_OUTLET, *SENTENCES, *SIDECAR_SENTENCES):
@@ -92,7 +104,7 @@ def test_search_prints_outlets_and_chunk_text_literally(cli):
 def test_ask_prints_answer_quote_and_outlet_literally(cli):
     output = ok(cli("ask", QUESTION, "[/bold] and [/]?"))
     assert SENTENCES[1] in output
-    assert OUTLET in output
+    assert f"{OUTLET} — {TITLE} (2025-04-02)" in output  # each source named by outlet, headline and date
     assert "Q: [/bold] and [/]?" in output
 
 
