@@ -1,0 +1,1 @@
+"""The `rag` command line, one module per group of commands; rag.cli assembles them."""
