@@ -19,6 +19,7 @@ Usage:
   python check_corpora.py --dump DIR       # also write each page's reference text to DIR/<corpus>/<id>.txt
   python check_corpora.py --grep WORD ...  # show where words occur in a corpus (to vet unanswerables)
   python check_corpora.py --splits         # print the seeded split assignment
+  python check_corpora.py --write-splits   # write that assignment into the `split:` lines
 Exits 0 if everything passes, 1 otherwise. Needs the stdlib, PyYAML and lxml (and npm only when a
 package is not cached yet). Cache: $RAG_PAGES_CACHE or ~/.cache/rag/pages.
 """
@@ -390,6 +391,23 @@ def check_questions(corpus, texts, outlets):
     return data
 
 
+def write_splits(path, corpus_name):
+    """Rewrite the `split:` line of each question in place (keeps comments and layout)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    want = assign_splits([q for q in data if isinstance(q, dict) and q.get("kind") in KINDS],
+                         corpus_name)
+    out, qid = [], None
+    for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+        m = re.match(r"- id: (q\d+)\s*$", line)
+        if m:
+            qid = m.group(1)
+        elif qid in want and re.match(r"  split: ", line):
+            line = f"  split: {want[qid]}\n"
+        out.append(line)
+    path.write_text("".join(out), encoding="utf-8")
+    print(f"wrote splits of {len(want)} questions into {path}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", type=pathlib.Path, default=DEFAULT_CACHE)
@@ -397,6 +415,8 @@ def main():
     ap.add_argument("--dump", type=pathlib.Path, help="write reference texts under this directory")
     ap.add_argument("--grep", nargs="+", metavar="WORD", help="case-insensitive search of the pages")
     ap.add_argument("--splits", action="store_true", help="print the seeded split assignment")
+    ap.add_argument("--write-splits", action="store_true",
+                    help="rewrite the split: line of every question with the seeded assignment")
     args = ap.parse_args()
     names = args.corpus or sorted(p.parent.name for p in HERE.glob("*/corpus.yaml"))
     for name in names:
@@ -421,6 +441,8 @@ def main():
         if not (cdir / "questions.yaml").exists():
             err(f"{name}: no questions.yaml")
             continue
+        if args.write_splits:
+            write_splits(cdir / "questions.yaml", name)
         try:
             data = check_questions(corpus, texts, outlets)
         except yaml.YAMLError as e:
