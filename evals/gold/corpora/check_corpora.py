@@ -144,7 +144,8 @@ def ensure_package(pkg, cache):
         members = [m for m in tf.getmembers()
                    if m.name.startswith("package/") and ".." not in m.name.split("/")
                    and (m.isfile() or m.isdir())]
-        tf.extractall(root, members=members)
+        safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+        tf.extractall(root, members=members, **safe)
     return unpacked
 
 
