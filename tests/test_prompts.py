@@ -40,8 +40,9 @@ def test_a_broken_prompt_file_is_a_clear_rag_error(tmp_path, monkeypatch):
         load_prompt.cache_clear()
 
 
-def test_the_wheel_carries_every_prompt(tmp_path):
-    """A non-editable install reads prompts from inside the package, so the wheel must hold them."""
+def test_the_wheel_carries_every_prompt_and_module(tmp_path):
+    """A non-editable install reads prompts from inside the package, so the wheel must hold them, and
+    every module of the source tree (a subpackage left out of pyproject's list would be missing)."""
     import subprocess
     import sys
     import zipfile
@@ -51,5 +52,8 @@ def test_the_wheel_carries_every_prompt(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
                     "-w", str(tmp_path), str(root)], check=True, capture_output=True, cwd=tmp_path)
     wheel = next(tmp_path.glob("rag-*.whl"))
-    shipped = {Path(n).name[:-3] for n in zipfile.ZipFile(wheel).namelist() if n.startswith("rag/prompts/")}
+    names = zipfile.ZipFile(wheel).namelist()
+    shipped = {Path(n).name[:-3] for n in names if n.startswith("rag/prompts/")}
     assert shipped == set(PROMPT_VARIABLES)
+    modules = {str(p.relative_to(root)) for p in (root / "rag").rglob("*.py")}
+    assert modules <= set(names), sorted(modules - set(names))
