@@ -92,12 +92,14 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 self.send(404, b"<h1>Not here</h1>")
 
         def drip(self) -> None:
-            """Headers at once, then a byte every 0.2 s: each read is quick, the whole never ends."""
+            """Headers at once, then a byte every 0.2 s: each read is quick, the whole takes 5 s."""
             self.send_response(200)
             self.send_header("Content-Type", "text/plain")
             self.end_headers()
             try:
-                while not site.stop.wait(0.2):
+                for _ in range(25):  # 5 s at most, so a missing deadline fails the test instead of hanging it
+                    if site.stop.wait(0.2):
+                        break
                     self.wfile.write(b"x")
                     self.wfile.flush()
             except OSError:
@@ -180,8 +182,8 @@ def test_a_redirect_to_another_scheme_is_refused(site, settings):
     assert "redirected to a ftp: URL" in _refused(f"{site.url}/to-ftp", settings).message
 
 
-@pytest.mark.parametrize(("path", "reason", "retryable"),
-                         [("/missing", "HTTP 404 Not Found", False), ("/broken", "HTTP 500 Internal Server Error", True)])
+@pytest.mark.parametrize(("path", "reason", "retryable"), [
+    ("/missing", "HTTP 404 Not Found", False), ("/broken", "HTTP 500 Internal Server Error", True)])
 def test_an_http_error_is_one_line_with_its_status(site, settings, path, reason, retryable):
     error = _refused(site.url + path, settings)
     assert error.message == reason and error.retryable is retryable
@@ -230,6 +232,20 @@ def test_a_closed_port_is_connection_refused(settings):
     error = _refused(f"http://127.0.0.1:{port}/story", settings)
     assert error.message == "connection refused by 127.0.0.1" and error.retryable
 
+
+
+def test_https_to_a_server_without_tls_is_a_tls_error(site, settings):
+    error = _refused(site.url.replace("http:", "https:") + "/page", settings)
+    assert error.message.startswith("TLS error with 127.0.0.1 (") and site.hits["/page"] == 0
+
+
+def test_a_host_that_does_not_resolve_is_named(settings, monkeypatch):
+    def no_such_host(*args, **kwargs):  # no DNS here: the resolver's answer for an unknown name
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_host)
+    error = _refused("https://news.invalid/story", settings)
+    assert error.message == "could not resolve host news.invalid" and error.retryable
 
 def test_a_second_fetch_comes_from_the_cache_without_a_request(site, settings):
     first = fetch(f"{site.url}/hop1", settings)

@@ -184,7 +184,7 @@ def _explain(exc: httpx.HTTPError) -> InputError:
             return InputError(f"TLS certificate of {host} not trusted ({cause.verify_message})")
         if isinstance(cause, ssl.SSLError):
             return InputError(f"TLS error with {host} ({cause.reason or cause})")
-    if isinstance(exc, httpx.TooManyRedirects | httpx.RemoteProtocolError | httpx.DecodingError):
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.DecodingError):
         return InputError(f"bad response from {host} ({exc})")
     return InputError(f"could not fetch from {host} ({type(exc).__name__}: {exc})", retryable=True)
 
