@@ -71,6 +71,17 @@ class SelectionSettings(BaseModel):
     repeat_similarity: float = Field(0.8, description="Cosine above which a second sentence repeats the first.")
 
 
+class FetchSettings(BaseModel):
+    """How pages are fetched by URL (RAG_FETCH__<FIELD>): `rag ingest https://...`, feeds and URL lists."""
+
+    timeout: float = Field(10.0, gt=0, description="Seconds to wait for a connection, and for each read.")
+    deadline: float = Field(30.0, gt=0, description="Seconds one URL may take in all, redirects and body included.")
+    max_mb: float = Field(10.0, gt=0, description="Largest page body read, in MB; reading stops past it.")
+    max_redirects: int = Field(5, ge=0, description="Most redirects followed for one URL.")
+    user_agent: str = Field("rag/0.1 (news question answering; fetches pages a user asked to ingest)",
+                            description="User-Agent header sent with every request.")
+
+
 class Settings(BaseSettings):
     """Effective configuration; every field can be set as RAG_<FIELD> in the environment, and a field of a
     section as RAG_<SECTION>__<FIELD> (RAG_BRIEFING__MAX_POINTS=4)."""
@@ -156,6 +167,7 @@ class Settings(BaseSettings):
     # Sections
     selection: SelectionSettings = Field(default_factory=SelectionSettings)
     briefing: BriefingSettings = Field(default_factory=BriefingSettings)
+    fetch: FetchSettings = Field(default_factory=FetchSettings)
 
     @model_validator(mode="after")
     def _overlap_below_chunk_size(self) -> Settings:
