@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from rag.commands import library, answering, maintenance  # noqa: F401  (each registers its commands, in this order)
+from rag.commands import library, answering, maintenance, serving  # noqa: F401  (each registers its commands, in this order)
 from rag.commands.common import app
 
 __all__ = ["app"]

@@ -82,6 +82,24 @@ class FetchSettings(BaseModel):
                             description="User-Agent header sent with every request.")
 
 
+class ServeSettings(BaseModel):
+    """How `rag serve` serves HTTP (RAG_SERVE__<FIELD>); the Bearer key is RAG_API_KEY."""
+
+    host: str = Field("127.0.0.1", description="Address to bind; anything but loopback needs RAG_API_KEY.")
+    port: int = Field(8000, ge=0, le=65535, description="Port to bind (0: any free port).")
+    model_workers: int = Field(1, ge=1, description="Requests answered by the model at once; the rest wait in "
+                                                    "line, first come first served.")
+    queue_size: int = Field(16, ge=0, description="Requests that may wait for the model; past it a request gets "
+                                                  "503 with Retry-After.")
+    retry_after: int = Field(5, ge=1, description="Seconds a client is told to wait when the queue is full.")
+    max_request_kb: float = Field(64.0, gt=0, description="Largest JSON request body, in KB.")
+    max_upload_mb: float = Field(20.0, gt=0, description="Largest upload to /ingest (all files together), in MB.")
+    max_messages: int = Field(64, ge=1, description="Most messages in one chat request.")
+    history_turns: int = Field(6, ge=0, description="Earlier turns of a conversation used to understand a follow-up.")
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (JSON list); "
+                                                                      "empty: CORS off.")
+
+
 class Settings(BaseSettings):
     """Effective configuration; every field can be set as RAG_<FIELD> in the environment, and a field of a
     section as RAG_<SECTION>__<FIELD> (RAG_BRIEFING__MAX_POINTS=4)."""
@@ -158,6 +176,11 @@ class Settings(BaseSettings):
     support_similarity: float = Field(0.5, description="Least cosine between a claim and a cited sentence.")
     support_max_novel: float = Field(0.5, description="Most share of a claim's content words absent from its sources.")
 
+    api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("RAG_API_KEY"),
+        description="Bearer key `rag serve` requires of clients; it must be set to bind beyond 127.0.0.1.",
+    )
+
     # Local model (llama.cpp server on 127.0.0.1)
     model_dir: Path | None = Field(None, description="Where the joined GGUF lives; default <data_dir>/models.")
     local_n_ctx: int = Field(4096, ge=512, description="Context window of the local model server.")
@@ -168,6 +191,7 @@ class Settings(BaseSettings):
     selection: SelectionSettings = Field(default_factory=SelectionSettings)
     briefing: BriefingSettings = Field(default_factory=BriefingSettings)
     fetch: FetchSettings = Field(default_factory=FetchSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
 
     @model_validator(mode="after")
     def _overlap_below_chunk_size(self) -> Settings:

@@ -33,3 +33,14 @@ def print_answer(console: Console, answer: Answer, show_question: bool = False) 
         console.print(f"[dim]{len(answer.dropped)} sentence(s) removed: their citations did not support them.[/dim]")
     console.print(f"[dim]{escape(f'{answer.backend} · {answer.model}')} · {answer.seconds:.1f}s · "
                   f"{answer.usage.prompt_tokens}+{answer.usage.completion_tokens} tokens[/dim]")
+
+
+def plain_answer(answer: Answer) -> str:
+    """The answer as plain text for chat clients: the sentences with [n] markers, then each numbered source
+    with its quote (what `print_answer` shows, without terminal markup)."""
+    lines = [answer.answer]
+    if answer.citations:
+        lines += ["", "Sources:"]
+        lines += [f"[{c.n}] {source_name(c.outlet, c.title, c.date)}: “{' '.join(c.quote.split())}”"
+                  for c in answer.citations]
+    return "\n".join(lines)

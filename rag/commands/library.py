@@ -66,14 +66,10 @@ def articles(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the ingested articles: outlet, date, headline, and which are derived copies of which."""
 
     def work() -> None:
-        store = _store()
-        clusters = store.catalog.clusters()
-        listed = store.catalog.articles()
-        names = {a.id: a.meta.outlet or a.meta.title or Path(a.path).name for a in listed}
-        rows = [{"id": a.id, "path": a.path, "url": a.meta.url, "outlet": a.meta.outlet, "title": a.meta.title,
-                 "authors": a.meta.byline, "date": a.meta.date, "updated": a.meta.updated,
-                 "language": a.meta.language, "derived_from": clusters[a.id] if clusters[a.id] != a.id else None,
-                 "chunks": len(store.catalog.chunks_of(a.id))} for a in listed]
+        from rag.store.listing import article_rows
+
+        rows = article_rows(_store())
+        names = {r["id"]: r["outlet"] or r["title"] or Path(r["path"]).name for r in rows}
         if json_out:
             out.print_json(json.dumps(rows))
             return
@@ -96,11 +92,13 @@ def show(article: Annotated[str, typer.Argument(help="An article id (or a prefix
     """Print what rag stored for one article: its metadata and its text, as extracted."""
 
     def work() -> None:
+        from rag.store.listing import article_record
+
         store = _store()
         found = store.find(article)
         meta = found.meta.model_dump()
         if json_out:
-            print(json.dumps({"id": found.id, "path": found.path, **meta, "text": found.text}, ensure_ascii=False))
+            print(json.dumps(article_record(found), ensure_ascii=False))
             return
         out.print(Text(source_name(found.meta.outlet, found.meta.title, found.meta.date), style="bold"))
         for key, value in {"id": found.id, "path": found.path, **meta}.items():
@@ -121,6 +119,7 @@ def search(query: Annotated[str, typer.Argument(help="What to look for.")],
                                       help="At most one chunk per near-duplicate cluster.")] = False,
            json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Hybrid (dense + BM25) search over the ingested chunks."""
+    from rag.store.listing import search_rows
     from rag.store.search import HybridRetriever
 
     def work() -> None:
@@ -128,7 +127,7 @@ def search(query: Annotated[str, typer.Argument(help="What to look for.")],
         store = _store()
         docs = HybridRetriever.from_store(store, filters=filters).search(require_words(query), at_least_one(k, "-k"))
         if json_out:
-            print(json.dumps([{"rank": i, "text": d.page_content, **d.metadata} for i, d in enumerate(docs, 1)]))
+            print(json.dumps(search_rows(docs)))
             return
         if not docs:
             out.print("No matching chunks." + ("" if store.catalog.count_chunks() else " The store is empty: run `rag ingest`."))
