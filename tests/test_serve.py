@@ -237,7 +237,8 @@ def test_the_queue_is_first_come_first_served_bounded_and_stops_work_whose_clien
 # --- the key, the bind address, and the command itself ------------------------------------------------
 def test_a_key_is_required_when_set(data_dir, embeddings):
     settings = Settings(data_dir=data_dir, api_key="s3cret-key-1234")
-    with running_server(settings, embeddings) as base:
+    with running_server(settings, embeddings) as running:
+        base = running.url
         refused = httpx.get(f"{base}/articles")
         assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
         assert httpx.get(f"{base}/health").status_code == 200 and httpx.get(f"{base}/").status_code == 200
@@ -285,7 +286,8 @@ def _readme_snippet() -> str:
 @pytest.mark.local_model
 def test_the_local_model_streams_a_draft_then_a_verified_answer(data_dir, embeddings):
     settings = Settings(data_dir=data_dir, model_dir=Settings().cache_dir / "models")
-    with running_server(settings, embeddings, backend="local") as base:
+    with running_server(settings, embeddings, backend="local") as running:
+        base = running.url
         client = openai.OpenAI(base_url=f"{base}/v1", api_key="unused", max_retries=0, timeout=600)
         chunks = list(client.chat.completions.create(model="rag", stream=True,
                                                      messages=[{"role": "user", "content": QUESTION}]))
