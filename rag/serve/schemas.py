@@ -12,6 +12,7 @@ from rag.store.search import SearchFilters
 from rag.types import Turn
 
 MAX_TEXT = 4000  # characters of a question, topic or query
+WORDS = {"pattern": r"\w"}  # documented; checked by require_words, which says in words what is wrong
 
 
 class Filters(BaseModel):
@@ -30,7 +31,7 @@ class Filters(BaseModel):
 class AskRequest(Filters):
     """`rag ask` as JSON: one question, and optionally the conversation before it."""
 
-    question: str = Field(min_length=1, max_length=MAX_TEXT)
+    question: str = Field(min_length=1, max_length=MAX_TEXT, json_schema_extra=WORDS)
     history: list[Turn] = Field(default_factory=list, max_length=20, description="Earlier turns, oldest first.")
 
     def checked(self) -> str:
@@ -40,7 +41,7 @@ class AskRequest(Filters):
 class BriefRequest(Filters):
     """`rag brief --json` as a request: all articles, or those on a topic."""
 
-    topic: str | None = Field(None, min_length=1, max_length=MAX_TEXT)
+    topic: str | None = Field(None, min_length=1, max_length=MAX_TEXT, json_schema_extra=WORDS)
 
     def checked(self) -> str | None:
         return require_words(self.topic) if self.topic is not None else None
@@ -49,7 +50,7 @@ class BriefRequest(Filters):
 class SearchRequest(Filters):
     """`rag search --json` as a request."""
 
-    query: str = Field(min_length=1, max_length=MAX_TEXT)
+    query: str = Field(min_length=1, max_length=MAX_TEXT, json_schema_extra=WORDS)
     k: int | None = Field(None, ge=1, le=100, description="How many chunks (default RAG_SEARCH_K).")
     until: date | None = Field(None, description="Only articles dated on or before (YYYY-MM-DD).")
     one_per_cluster: bool = Field(False, description="At most one chunk per near-duplicate cluster.")
@@ -118,7 +119,7 @@ class ChatRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    model: str
+    model: str = Field(json_schema_extra={"enum": ["rag"]}, description="The one model served: rag.")
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
     stream_options: StreamOptions | None = None
