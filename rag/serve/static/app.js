@@ -175,7 +175,11 @@ async function ask(question) {
         drafted += choice.delta.reasoning_content;
         draft.textContent = "Draft, being checked: " + drafted;
       }
-      if (choice.delta.content) { draft.textContent = "Checked against the articles."; written.append(choice.delta.content); }
+      if (choice.delta.content) {
+        draft.textContent = "Checked against the articles.";
+        written.append(choice.delta.content);
+        box.dataset.chunks = String(Number(box.dataset.chunks || 0) + 1);  // how many pieces arrived
+      }
       if (chunk.rag) {
         renderAnswer(box, chunk.rag);
         state.history.push({ question, answer: chunk.rag.answer });
