@@ -20,7 +20,7 @@ from rag.answer.render import plain_answer
 from rag.cli import app
 from rag.llm.prompts import NOT_IN_ARTICLES
 from rag.serve.queue import ModelQueue, QueueFull
-from rag.settings import Settings
+from rag.settings import ServeSettings, Settings
 from rag.types import Answer
 
 from serving import copy_store, free_port, running_server
@@ -235,10 +235,15 @@ def test_the_queue_is_first_come_first_served_bounded_and_stops_work_whose_clien
 
 
 # --- the key, the bind address, and the command itself ------------------------------------------------
-def test_a_key_is_required_when_set(data_dir, embeddings):
-    settings = Settings(data_dir=data_dir, api_key="s3cret-key-1234")
+def test_a_key_is_required_when_set_and_cors_is_off_unless_configured(data_dir, embeddings, url):
+    page = "http://127.0.0.1:9"
+    assert "access-control-allow-origin" not in httpx.get(f"{url}/health", headers={"Origin": page}).headers
+    settings = Settings(data_dir=data_dir, api_key="s3cret-key-1234", serve=ServeSettings(cors_origins=[page]))
     with running_server(settings, embeddings) as running:
         base = running.url
+        preflight = httpx.options(f"{base}/v1/chat/completions", headers={
+            "Origin": page, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"})
+        assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == page
         refused = httpx.get(f"{base}/articles")
         assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
         assert httpx.get(f"{base}/health").status_code == 200 and httpx.get(f"{base}/").status_code == 200

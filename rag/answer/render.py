@@ -35,12 +35,13 @@ def print_answer(console: Console, answer: Answer, show_question: bool = False) 
                   f"{answer.usage.prompt_tokens}+{answer.usage.completion_tokens} tokens[/dim]")
 
 
+SOURCES_HEADING = "\n\nSources:\n"
+
+
 def plain_answer(answer: Answer) -> str:
     """The answer as plain text for chat clients: the sentences with [n] markers, then each numbered source
     with its quote (what `print_answer` shows, without terminal markup)."""
-    lines = [answer.answer]
-    if answer.citations:
-        lines += ["", "Sources:"]
-        lines += [f"[{c.n}] {source_name(c.outlet, c.title, c.date)}: “{' '.join(c.quote.split())}”"
-                  for c in answer.citations]
-    return "\n".join(lines)
+    if not answer.citations:
+        return answer.answer
+    return answer.answer + SOURCES_HEADING + "\n".join(
+        f"[{c.n}] {source_name(c.outlet, c.title, c.date)}: “{' '.join(c.quote.split())}”" for c in answer.citations)

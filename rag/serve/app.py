@@ -33,7 +33,7 @@ def create_app(settings: Settings, backend: str | None = None, embeddings: Embed
         finally:
             await anyio.to_thread.run_sync(app.state.engine.close)
 
-    app = FastAPI(title="rag", version="0.1.0", lifespan=lifespan, redoc_url=None,
+    app = FastAPI(title="rag", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Question answering and briefings over news articles, with verified citations. "
                               "`/v1/chat/completions` speaks the OpenAI wire format (model `rag`).")
     install_error_handlers(app)

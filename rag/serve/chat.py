@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
-from rag.answer.render import plain_answer
+from rag.answer.render import SOURCES_HEADING, plain_answer
 from rag.errors import InputError, RagError, require_words
 from rag.serve.engine import Engine
 from rag.serve.guard import error_body, status_of
@@ -43,8 +43,8 @@ def conversation(messages: list[ChatMessage], turns: int) -> tuple[str, list[Tur
     for message in messages[: users[-1]]:
         if message.role == "user":
             pending = message.text()
-        elif message.role == "assistant" and pending is not None:
-            history.append(Turn(question=pending, answer=message.text()))
+        elif message.role == "assistant" and pending is not None:  # the answer, without its list of sources
+            history.append(Turn(question=pending, answer=message.text().split(SOURCES_HEADING)[0].strip()))
             pending = None
     return question, history[-turns:] if turns else []
 

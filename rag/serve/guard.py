@@ -20,7 +20,7 @@ from rag.serve.queue import QueueFull
 from rag.settings import Settings
 
 log = logging.getLogger("rag.serve")
-OPEN_PATHS = ("/", "/health", "/openapi.json", "/docs", "/favicon.ico")  # and /static/...
+OPEN_PATHS = ("/", "/health", "/openapi.json")  # and /static/...
 PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
