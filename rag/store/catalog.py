@@ -174,9 +174,10 @@ class Catalog:
             db.execute("UPDATE articles SET path = (SELECT min(p.path) FROM paths p WHERE p.article_id = articles.id) "
                        "WHERE path = ? AND id IN (SELECT article_id FROM paths)", (path,))
 
-    def paths(self) -> list[tuple[str, str]]:
-        """Every (file path, article id) recorded."""
-        return [(r[0], r[1]) for r in self.db.execute("SELECT path, article_id FROM paths ORDER BY path")]
+    def paths(self, file: str | None = None) -> list[tuple[str, str]]:
+        """Every (path, article id) recorded; of one file only: its own path and '<file>#<key>' of each article in it."""
+        where, args = ("", ()) if file is None else (" WHERE path = ? OR substr(path, 1, ?) = ?", (file, len(file) + 1, file + "#"))
+        return [(r[0], r[1]) for r in self.db.execute(f"SELECT path, article_id FROM paths{where} ORDER BY path", args)]
 
     def has_article(self, article_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
