@@ -28,7 +28,7 @@ class FeedReader:
 
         parsed = feedparser.parse(data)
         problem = _xml_problem(parsed)
-        if not parsed.version:
+        if not parsed.get("version"):
             raise InputError(f"not an RSS or Atom feed{f' ({problem})' if problem else ''}")
         if problem and _cut_off(data):
             raise InputError(f"the feed is cut off ({problem}): nothing read from it", hint="download it again")
@@ -36,7 +36,7 @@ class FeedReader:
             raise InputError("the feed holds no entries")
         outlet = parsed.feed.get("title") or _site(parsed.feed.get("link"))
         language = (parsed.feed.get("language") or "").split("-")[0].lower() or None
-        note = f"malformed XML ({problem}): read leniently" if problem else None
+        note = f"malformed XML ({problem}): read leniently" if problem else _encoding_note(parsed)
         keys: set[str] = set()
         return [_entry(entry, i, keys, outlet, language, note) for i, entry in enumerate(parsed.entries, start=1)]
 
@@ -47,6 +47,12 @@ def _xml_problem(parsed) -> str | None:
     if not parsed.get("bozo") or exc is None or type(exc).__name__ != "SAXParseException":
         return None
     return f"{exc.getMessage()} at line {exc.getLineNumber()}"
+
+
+def _encoding_note(parsed) -> str | None:
+    """'document declared as utf-8, but parsed as windows-1252' when the declared encoding did not fit."""
+    exc = parsed.get("bozo_exception")
+    return " ".join(str(exc).split()) if type(exc).__name__ == "CharacterEncodingOverride" else None
 
 
 def _cut_off(data: bytes) -> bool:
@@ -98,7 +104,8 @@ def _plain(value: str, kind: str) -> str:
 def _meta(entry, outlet: str | None, language: str | None) -> dict[str, str | None]:
     title_type = (entry.get("title_detail") or {}).get("type", "text/plain")
     published = iso_date(entry.get("published")) or iso_date(entry.get("published_parsed"))
-    updated = iso_date(entry.get("updated")) or iso_date(entry.get("updated_parsed"))
+    # dict.get: feedparser's own get falls back from a missing 'updated' to 'published', with a warning
+    updated = iso_date(dict.get(entry, "updated")) or iso_date(dict.get(entry, "updated_parsed"))
     authors = [a.get("name") for a in entry.get("authors") or [] if a.get("name")]
     return {
         "title": _plain(entry.get("title", ""), title_type) or None,
