@@ -238,3 +238,16 @@ def test_the_cli_report_has_one_line_per_file_with_its_article_count(tmp_path: P
     lines = [" ".join(x.split()) for x in result.output.splitlines()]
     assert any("gazette.xml (2 articles: 2 new;" in x for x in lines), result.output
     assert any("wire (2 articles: 2 new;" in x for x in lines), result.output
+
+
+def test_a_translation_beside_its_original_in_one_export_is_found_as_a_copy(tmp_path: Path, store):
+    from support import AP, AP_TRANSLATION, SEEDS
+
+    export = tmp_path / "wire.jsonl"
+    export.write_bytes(jsonl([{"id": name, "text": (SEEDS / name).read_text(encoding="utf-8")}
+                              for name in (AP, AP_TRANSLATION)]))
+    report = ingest_paths(store, [export])
+    assert report.files[0].articles == 2
+    ids = {Path(a.path).name.rpartition("#")[2]: a.id for a in store.catalog.articles()}
+    (link,) = report.duplicates  # which is the original needs dates or the sidecar's 'translation'
+    assert {link[0], link[1]} == {ids[AP], ids[AP_TRANSLATION]}

@@ -30,17 +30,21 @@ class FileMeter:
     def finish(self) -> None:
         self.to(1.0)
 
-    def part(self, index: int, count: int) -> PartMeter:
-        """The meter of the `index`th of `count` articles in this file."""
-        return PartMeter(self, index, count)
+    def part(self, first: int, last: int, count: int) -> PartMeter:
+        """The meter of articles first..last-1 of the `count` in this file."""
+        return PartMeter(self, first, last, count)
+
+    @property
+    def file(self) -> FileMeter:
+        return self
 
 
 class PartMeter:
-    """One article's progress inside a file of many: its share of the file, moved on the file's meter."""
+    """Some articles of a file of many: their share of the file, moved on the file's meter."""
 
-    def __init__(self, parent: FileMeter, index: int, count: int) -> None:
-        self.parent, self.start, self.size = parent, index / count, 1 / count
-        self.name = f"{parent.name} {index + 1}/{count}"
+    def __init__(self, parent: FileMeter, first: int, last: int, count: int) -> None:
+        self.parent, self.start, self.size = parent, first / count, (last - first) / count
+        self.name = f"{parent.name} {first + 1}-{last}/{count}" if last - first > 1 else f"{parent.name} {last}/{count}"
         self.share = 0.0
 
     def to(self, share: float, what: str | None = None) -> None:
@@ -49,6 +53,10 @@ class PartMeter:
 
     def finish(self) -> None:
         self.to(1.0)
+
+    @property
+    def file(self) -> FileMeter:
+        return self.parent
 
 
 Meter = FileMeter | PartMeter
