@@ -38,7 +38,8 @@ class FeedReader:
         language = (parsed.feed.get("language") or "").split("-")[0].lower() or None
         note = f"malformed XML ({problem}): read leniently" if problem else _encoding_note(parsed)
         keys: set[str] = set()
-        return [_entry(entry, i, keys, outlet, language, note) for i, entry in enumerate(parsed.entries, start=1)]
+        return [_entry(entry, i, keys, outlet, language, note, problem)
+                for i, entry in enumerate(parsed.entries, start=1)]
 
 
 def _xml_problem(parsed) -> str | None:
@@ -67,13 +68,13 @@ def _site(link: str | None) -> str | None:
 
 
 def _entry(entry, number: int, keys: set[str], outlet: str | None, language: str | None,
-           note: str | None) -> Extracted:
+           note: str | None, xml_problem: str | None) -> Extracted:
     key = _unique(str(entry.get("id") or entry.get("link") or number), keys)
     text = _body(entry)
     meta = {name: value for name, value in _meta(entry, outlet, language).items() if value}
     if not text.strip():
-        problem = f"entry {number} ({meta.get('title') or key}): no text, only a title and link"
-        return Extracted("", meta, key, problem=problem)
+        why = f"no text left by the malformed XML ({xml_problem})" if xml_problem else "no text, only a title and link"
+        return Extracted("", meta, key, problem=f"entry {number} ({meta.get('title') or key}): {why}")
     return Extracted(text, meta, key, note=note)
 
 
@@ -112,7 +113,7 @@ def _meta(entry, outlet: str | None, language: str | None) -> dict[str, str | No
         "date": published or updated,
         "updated": updated if updated != (published or updated) else None,
         "byline": ", ".join(authors) or entry.get("author"),
-        "url": entry.get("link"),
+        "url": link if urlparse(link := entry.get("link") or "").scheme in ("http", "https") else None,  # not a bare guid
         "outlet": outlet,
         "language": language,
     }

@@ -48,7 +48,7 @@ class PdfReader:
         text = "\n\n".join(p for page in pages if (p := _paragraphs(page)))
         if not text.strip():
             raise InputError(f"no text layer in its {len(pages)} page{'s' * (len(pages) != 1)} "
-                             "(scanned or image-only)", hint="run OCR on it first")
+                             "(scanned or image-only: run OCR on it first)")
         return [Extracted(text, _meta(info))]
 
 
