@@ -175,9 +175,10 @@ class Catalog:
                        "WHERE path = ? AND id IN (SELECT article_id FROM paths)", (path,))
 
     def paths(self, file: str | None = None) -> list[tuple[str, str]]:
-        """Every (path, article id) recorded; of one file only: its own path and '<file>#<key>' of each article in it."""
-        where, args = ("", ()) if file is None else (" WHERE path = ? OR substr(path, 1, ?) = ?", (file, len(file) + 1, file + "#"))
-        return [(r[0], r[1]) for r in self.db.execute(f"SELECT path, article_id FROM paths{where} ORDER BY path", args)]
+        """Every (path, article id) recorded; of one file: its own path and '<file>#<key>' of each article in it."""
+        cond = " WHERE path = ? OR substr(path, 1, ?) = ?" if file is not None else ""
+        args = (file, len(file) + 1, file + "#") if file is not None else ()
+        return [(r[0], r[1]) for r in self.db.execute(f"SELECT path, article_id FROM paths{cond} ORDER BY path", args)]
 
     def has_article(self, article_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None

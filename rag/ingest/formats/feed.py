@@ -113,7 +113,7 @@ def _meta(entry, outlet: str | None, language: str | None) -> dict[str, str | No
         "date": published or updated,
         "updated": updated if updated != (published or updated) else None,
         "byline": ", ".join(authors) or entry.get("author"),
-        "url": link if urlparse(link := entry.get("link") or "").scheme in ("http", "https") else None,  # not a bare guid
+        "url": link if urlparse(link := entry.get("link") or "").scheme in ("http", "https") else None,  # no bare guid
         "outlet": outlet,
         "language": language,
     }
