@@ -22,7 +22,7 @@ from rag.types import source_name
 def ingest(paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: seeds/).")] = None,
            sync: Annotated[bool, typer.Option("--sync", help="Forget articles whose files under the folders are gone.")] = False,
            json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False) -> None:
-    """Read .txt/.md/.html articles, chunk and embed them; unchanged files are skipped."""
+    """Read articles (text, Markdown, HTML, RSS/Atom feeds, JSON Lines, PDF), chunk and embed them; unchanged ones are skipped."""
     from rag.ingest.pipeline import ingest_paths
     from rag.ingest.locking import write_lock
     from rag.ingest.reading import discover
