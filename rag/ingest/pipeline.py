@@ -13,6 +13,8 @@ from rag.ingest.progress import FileMeter, Progress
 from rag.ingest.reading import discover, file_of, link_problem, read_source, resolved, unsupported
 from rag.ingest.report import FileResult, IngestReport
 from rag.ingest.storing import Storing, sentence_vectors
+from rag.ingest.urls import canonical_url, is_url
+from rag.ingest.web import url_sources
 from rag.settings import Settings
 from rag.store.store import Store
 
@@ -44,10 +46,11 @@ def _sidecar(path: Path, sidecars: dict[Path, dict]) -> dict:
 
 
 def ingest_paths(store: Store, paths: list[Path], progress: Progress | None = None,
-                 sync: bool = False) -> IngestReport:
-    """Ingest files and folders; each file's fate is in the report, none stops the others. `progress`
-    hears of each file's share as it goes, also during a long file's embedding. With `sync`, articles
-    whose files were under one of the folders and are gone are forgotten."""
+                 sync: bool = False, urls: list[str] | None = None, refresh: bool = False) -> IngestReport:
+    """Ingest files, folders and URLs; each one's fate is in the report, none stops the others. `progress`
+    hears of each file's (or URL's) share as it goes, also during a long file's embedding. With `sync`,
+    articles whose files were under one of the folders and are gone are forgotten. Pages are fetched
+    once and kept in the data dir; `refresh` fetches them again."""
     files, problems = discover(paths)
     results = [FileResult(path=str(p), status="failed", reason=why) for p, why in problems]
     results += [FileResult(path=str(p), status="unsupported", reason=f"not an article file ({p.suffix or 'no suffix'}; "
@@ -69,6 +72,8 @@ def ingest_paths(store: Store, paths: list[Path], progress: Progress | None = No
             result.reason = f"{type(exc).__name__}: {exc}"
         if not run.waits_for(meter):
             meter.finish()
+    for url in urls or []:
+        results += _ingest_url(run, url, progress, refresh)
     run.embed_sentences()
     forgotten = forget_missing(store, [p for p in paths if p.is_dir()]) if sync else []
     results += [FileResult(path=path, status="forgotten", reason="the file is gone") for path in forgotten]
@@ -90,6 +95,32 @@ def ingest_paths(store: Store, paths: list[Path], progress: Progress | None = No
     )
 
 
+def _ingest_url(run: Storing, url: str, progress: Progress | None, refresh: bool) -> list[FileResult]:
+    """Store what one URL holds (a page, or a feed's entry pages); a result per page."""
+    results = []
+    for source in url_sources(url, run.store.settings, refresh):
+        result = FileResult(path=source.url, status="failed", reason=source.failure)
+        results.append(result)
+        meter = FileMeter(_scaled(progress, source.share), source.url)
+        if source.skipped:
+            result.status, result.reason = "skipped", source.skipped
+        elif source.read is not None:
+            try:
+                run.store_file(source.url, source.read, {}, result, meter)
+            except InputError as exc:
+                result.reason = exc.message
+            except Exception as exc:  # one bad page must not stop the run
+                result.reason = f"{type(exc).__name__}: {exc}"
+        if not run.waits_for(meter):
+            meter.finish()
+    return results
+
+
+def _scaled(progress: Progress | None, share: float) -> Progress | None:
+    """Progress of one page of a feed URL: its share of the URL's one unit on the bar."""
+    return (lambda what, done: progress(what, done * share)) if progress and share else None
+
+
 def forget_missing(store: Store, folders: list[Path]) -> list[str]:
     """Forget what was ingested from files under these folders that are gone (every article of a feed
     or export among them); returns their paths. An article also ingested from a path that still exists
@@ -109,7 +140,10 @@ def forget(store: Store, target: str) -> list[str]:
     """Remove the article with this id (or id prefix) or ingested from this path (every article of a
     feed or export; one of them as '<path>#<key>'); returns removed ids."""
     path = Path(target)
-    file = None if link_problem(path) else str(resolved(path))
+    if is_url(target):
+        file = canonical_url(target)
+    else:
+        file = None if link_problem(path) else str(resolved(path))
     by_path = list(dict.fromkeys(article_id for recorded, article_id in store.catalog.paths(file)
                                  if file in (recorded, file_of(recorded)))) if file else []
     ids = by_path or (store.catalog.resolve_id(target) if len(target) >= 4 else [])

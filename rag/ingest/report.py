@@ -26,7 +26,7 @@ class FileResult(BaseModel):
     """What happened to one path."""
 
     path: str
-    status: str  # new | changed | unchanged | renamed | duplicate | failed | unsupported | forgotten
+    status: str  # new | changed | unchanged | renamed | duplicate | failed | unsupported | skipped | forgotten
     article_id: str | None = None
     chunks: int = 0
     reason: str | None = None
@@ -67,7 +67,7 @@ class IngestReport(BaseModel):
     @property
     def nothing_read(self) -> bool:
         """No file could be read as an article and nothing was forgotten: the run did nothing useful."""
-        return all(f.status in ("failed", "unsupported") for f in self.files)
+        return all(f.status in ("failed", "unsupported", "skipped") for f in self.files)
 
     def lines(self) -> list[str]:
         """The report for a terminal, one rich-markup line per file (and per failed entry of a file
@@ -99,7 +99,7 @@ def _file_lines(f: FileResult) -> list[str]:
     if f.status in ("new", "changed"):
         note = escape(f"; {f.note}" if f.note else "")  # how a file not in UTF-8 was read
         return [f"[green]{f.status:8}[/green]{escape(f.path)} ({f.chunks} chunks{note})"]
-    if f.status in ("duplicate", "unsupported", "renamed", "forgotten"):
+    if f.status in ("duplicate", "unsupported", "renamed", "forgotten", "skipped"):
         label = {"renamed": "renamed", "forgotten": "forgot "}.get(f.status, "skipped")
         return [f"[yellow]{label}[/yellow] {escape(f.path)}: {escape(f.reason or '')}"]
     return []
