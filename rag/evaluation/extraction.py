@@ -58,7 +58,7 @@ class ExtractionReport(BaseModel):
     extractor: str
     pages: list[PageScore]
 
-    def metrics(self, split: str | None = None) -> dict[str, float]:
+    def metrics(self, split: str | None = None) -> dict[str, float | None]:
         return summarise([p for p in self.pages if split is None or p.split == split])
 
 
@@ -149,7 +149,7 @@ def run(extractor: Extractor, pages: list[Page], name: str) -> ExtractionReport:
     return ExtractionReport(extractor=name, pages=scores)
 
 
-def summarise(pages: list[PageScore]) -> dict[str, float]:
+def summarise(pages: list[PageScore]) -> dict[str, float | None]:
     """Means over the pages: recall and precision of full-text pages, snippet recall of the others,
     the lowest page figures, and the share of pages whose title, date and outlet are right."""
     full = [p for p in pages if p.kind == "full"]
@@ -157,8 +157,8 @@ def summarise(pages: list[PageScore]) -> dict[str, float]:
     with_precision = [p.precision for p in pages if p.precision is not None]
     dated = [p.date_ok for p in pages if p.date_ok is not None]
 
-    def mean(values: list) -> float:
-        return round(statistics.mean(values), 3) if values else 0.0
+    def mean(values: list) -> float | None:
+        return round(statistics.mean(values), 3) if values else None
 
     return {
         "pages": len(pages),
@@ -166,8 +166,8 @@ def summarise(pages: list[PageScore]) -> dict[str, float]:
         "sentence_precision": mean([p.precision for p in full]),
         "snippet_recall": mean([p.recall for p in snippets]),
         "excluded_snippets_absent": mean([p.precision for p in snippets if p.precision is not None]),
-        "lowest_recall": min((p.recall for p in pages), default=0.0),
-        "lowest_precision": min(with_precision, default=0.0),
+        "lowest_recall": min((p.recall for p in pages), default=None),
+        "lowest_precision": min(with_precision, default=None),
         "title": mean([p.title_ok for p in pages]),
         "date": mean(dated),
         "outlet": mean([p.outlet_ok for p in pages]),
@@ -176,15 +176,16 @@ def summarise(pages: list[PageScore]) -> dict[str, float]:
 
 def markdown(reports: list[ExtractionReport]) -> str:
     """One table of overall and held-out figures per extractor, then the pages of the first report."""
+    columns = ("pages", "sentence_recall", "sentence_precision", "snippet_recall", "excluded_snippets_absent",
+               "lowest_recall", "lowest_precision", "title", "date", "outlet")
     lines = ["# Extraction on the labelled news pages", "",
-             "| extractor | split | pages | recall | precision | snippet recall | lowest recall | lowest precision "
-             "| title | date | outlet |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| extractor | split | " + " | ".join(c.replace("_", " ") for c in columns) + " |",
+             "|---|---|" + "---|" * len(columns)]
     for report in reports:
         for split in (None, "dev", "test"):
             m = report.metrics(split)
-            lines.append(f"| {report.extractor} | {split or 'all'} | {m['pages']} | {m['sentence_recall']} "
-                         f"| {m['sentence_precision']} | {m['snippet_recall']} | {m['lowest_recall']:.3f} "
-                         f"| {m['lowest_precision']:.3f} | {m['title']} | {m['date']} | {m['outlet']} |")
+            cells = ("–" if m[c] is None else f"{m[c]:.3f}" if isinstance(m[c], float) else str(m[c]) for c in columns)
+            lines.append(f"| {report.extractor} | {split or 'all'} | " + " | ".join(cells) + " |")
     lines += ["", f"## Pages ({reports[0].extractor})", "",
               "| page | split | recall | precision | title | date | outlet | missing / extra |", "|---|---|---|---|---|---|---|---|"]
     for p in reports[0].pages:

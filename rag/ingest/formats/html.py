@@ -10,12 +10,11 @@ and the language of the <html> element.
 
 from __future__ import annotations
 
-import json
 import re
-from urllib.parse import urlsplit
 
 from rag.errors import InputError
 from rag.ingest.formats.base import Extracted
+from rag.ingest.formats.html_meta import page_meta, words
 from rag.ingest.reading import decode_bytes
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
@@ -48,7 +47,8 @@ class HtmlReader:
         text = paragraphs(document.body) if document is not None and document.body is not None else ""
         if len(text.split()) < MIN_ARTICLE_WORDS:
             raise InputError("no article text in this page (an error, login or paywall page?)")
-        return [Extracted(text=text, meta=page_meta(document, html, url))]
+        meta = page_meta(document, html, url)
+        return [Extracted(text=without_headline(text, meta.get("title", "")), meta=meta)]
 
 
 def decode_html(data: bytes) -> str:
@@ -68,7 +68,7 @@ def _extract(html: str, url: str | None):
     import trafilatura
 
     return trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
-                                       include_tables=True, favor_precision=False, favor_recall=False,
+                                       include_tables=True, favor_precision=False, favor_recall=True,
                                        date_extraction_params={"original_date": True, "extensive_search": True})
 
 
@@ -94,80 +94,9 @@ def _collapse(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def page_meta(document, html: str, url: str | None) -> dict[str, str]:
-    """What the page states about its article, under ArticleMeta's field names; absent keys are unknown."""
-    from lxml import html as lxml_html
-
-    tree = lxml_html.fromstring(html.encode("utf-8", errors="replace")[:MAX_PARSE_BYTES])
-    canonical = document.url or url or ""
-    meta = {
-        "title": document.title or "",
-        "byline": document.author or "",
-        "date": document.date or "",
-        "updated": _modified(tree),
-        "outlet": outlet(tree, document.sitename, canonical),
-        "url": canonical,
-        "language": _language(tree),
-    }
-    if meta["updated"] and meta["updated"][:10] <= meta["date"][:10]:
-        meta["updated"] = ""  # the same day is no update
-    return {key: _collapse(value) for key, value in meta.items() if value and value.strip()}
+def without_headline(text: str, title: str) -> str:
+    """The text without a first paragraph that repeats the headline: the headline is the title, not body."""
+    first, _, rest = text.partition("\n\n")
+    return rest if rest and title and words(first) == words(title) else text
 
 
-def outlet(tree, sitename: str | None, canonical: str) -> str:
-    """The outlet's name: the JSON-LD publisher, else og:site_name (as trafilatura read it), else the
-    domain of the canonical URL without 'www.' ('washingtonpost.com')."""
-    return _publisher(tree) or (sitename or "").strip() or _domain(canonical)
-
-
-def _publisher(tree) -> str:
-    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
-        try:
-            data = json.loads(script)
-        except ValueError:
-            continue
-        for item in _items(data):
-            publisher = item.get("publisher")
-            if isinstance(publisher, list):
-                publisher = publisher[0] if publisher else None
-            if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
-                return publisher["name"]
-    return ""
-
-
-def _items(data) -> list[dict]:
-    """The objects of a JSON-LD block: one, a list of them, or an @graph."""
-    items = data if isinstance(data, list) else [data]
-    items = [i for i in items if isinstance(i, dict)]
-    return items + [g for i in items for g in i.get("@graph", []) if isinstance(g, dict)]
-
-
-_MODIFIED = ("//meta[@property='article:modified_time']/@content", "//meta[@itemprop='dateModified']/@content",
-             "//*[@itemprop='dateModified']/@datetime")
-
-
-def _modified(tree) -> str:
-    """The modification date the page declares (Open Graph, schema.org microdata or JSON-LD), ISO form."""
-    found = [v for xpath in _MODIFIED for v in tree.xpath(xpath)]
-    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
-        try:
-            found += [i["dateModified"] for i in _items(json.loads(script)) if isinstance(i.get("dateModified"), str)]
-        except ValueError:
-            continue
-    iso = [v.strip() for v in found if re.match(r"\d{4}-\d\d-\d\d", v.strip())]
-    return iso[0][:10] if iso else ""
-
-
-def _language(tree) -> str:
-    values = tree.xpath("/html/@lang | //meta[@http-equiv='content-language']/@content "
-                        "| //meta[@property='og:locale']/@content")
-    for value in values:
-        code = re.match(r"[a-zA-Z]{2,3}(?![a-zA-Z])", value.strip())
-        if code:
-            return code.group().lower()
-    return ""
-
-
-def _domain(url: str) -> str:
-    host = urlsplit(url).hostname or ""
-    return host.removeprefix("www.")
