@@ -41,8 +41,8 @@ def page_meta(document, html: str, url: str | None) -> dict[str, str]:
     meta = {
         "title": headline(tree, titles, site) or getattr(document, "title", None) or "",
         "byline": getattr(document, "author", None) or "",
-        "date": getattr(document, "date", None) or "",
-        "updated": _modified(tree),
+        "date": _declared(tree, _PUBLISHED, "datePublished") or getattr(document, "date", None) or "",
+        "updated": _declared(tree, _MODIFIED, "dateModified"),
         "outlet": site,
         "url": canonical,
         "language": _language(tree),
@@ -103,7 +103,24 @@ def outlet(tree, sitename: str | None, titles: list[str], canonical: str) -> str
         parts = _segments(_collapse(title))
         if len(parts) > 1 and (" ".join(words(parts[0])) in h1s or _key(parts[-1]) in _key(canonical)):
             return parts[-1]
-    return _domain(canonical)
+    return _domain(canonical) or _copyright_holder(tree)
+
+
+# '© 2005-2015 WebMD, LLC.', 'Copyright 2011 The Associated Press': the holder's name, without the
+# years and the legal form.
+_COPYRIGHT = re.compile(r"(?:©|\(c\)|copyright)\s*(?:\d{4}(?:\s*[-–]\s*\d{4})?\s*)?"
+                        r"([A-Z][\w.&'!]*(?:\s+[A-Z][\w.&'!]*){0,3})", re.I)
+_LEGAL_FORM = re.compile(r",?\s+(inc|llc|ltd|co|corp|corporation|company|plc|gmbh)\.?$", re.I)
+
+
+def _copyright_holder(tree) -> str:
+    """The holder named in the page's last copyright notice (the site's footer)."""
+    notices = [t for t in tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
+               if _COPYRIGHT.search(t)]
+    if not notices:
+        return ""
+    holder = _COPYRIGHT.search(notices[-1]).group(1).strip(" .,")
+    return _LEGAL_FORM.sub("", holder.rstrip(",")).strip(" .,")
 
 
 def _url(tree) -> str:
@@ -135,19 +152,25 @@ def _items(data) -> list[dict]:
     return items + [g for i in items for g in i.get("@graph", []) if isinstance(g, dict)]
 
 
-_MODIFIED = ("//meta[@property='article:modified_time']/@content", "//meta[@itemprop='dateModified']/@content",
-             "//*[@itemprop='dateModified']/@datetime")
+# Where pages declare when an article was published and modified: Open Graph, schema.org microdata.
+_PUBLISHED = ("//meta[@property='article:published_time' or @property='og:article:published_time']/@content",
+              "//meta[@itemprop='datePublished']/@content", "//*[@itemprop='datePublished']/@datetime")
+_MODIFIED = ("//meta[@property='article:modified_time' or @property='og:article:modified_time']/@content",
+             "//meta[@itemprop='dateModified']/@content", "//*[@itemprop='dateModified']/@datetime")
+_ISO_DAY = re.compile(r"\d{4}-\d\d-\d\d")
 
 
-def _modified(tree) -> str:
-    """The modification date the page declares (Open Graph, schema.org microdata or JSON-LD), ISO form."""
-    found = [v for xpath in _MODIFIED for v in tree.xpath(xpath)]
+def _declared(tree, xpaths: tuple[str, ...], key: str) -> str:
+    """The first ISO date a page declares for `key` (JSON-LD datePublished/dateModified, or the same in
+    Open Graph and microdata): a statement of the date, preferred to a date found by searching the page."""
+    found = []
     for script in tree.xpath("//script[@type='application/ld+json']/text()"):
         try:
-            found += [i["dateModified"] for i in _items(json.loads(script)) if isinstance(i.get("dateModified"), str)]
+            found += [i[key] for i in _items(json.loads(script)) if isinstance(i.get(key), str)]
         except ValueError:
             continue
-    iso = [v.strip() for v in found if re.match(r"\d{4}-\d\d-\d\d", v.strip())]
+    found += [v for xpath in xpaths for v in tree.xpath(xpath)]
+    iso = [v.strip() for v in found if _ISO_DAY.match(v.strip())]
     return iso[0][:10] if iso else ""
 
 
