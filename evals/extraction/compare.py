@@ -13,14 +13,10 @@ from __future__ import annotations
 import sys
 import time
 
-from rag.evaluation.extraction import markdown, run, write_reports
+from rag.evaluation.extraction import html_reader, markdown, run, write_reports
 from rag.evaluation.pages import Page, load_pages, expected_text
-from rag.ingest.formats.html import HtmlReader, decode_html, page_meta, paragraphs
-
-
-def reader(page: Page):
-    [article] = HtmlReader().read(page.html, page.path)
-    return article.text, article.meta
+from rag.ingest.formats.html import decode_html, paragraphs
+from rag.ingest.formats.html_meta import page_meta
 
 
 def trafilatura_with(**options):
@@ -49,7 +45,7 @@ def readability_lxml(page: Page):
 
 
 CANDIDATES = {
-    "rag HtmlReader": reader,
+    "rag HtmlReader": html_reader,
     "trafilatura default": trafilatura_with(),
     "trafilatura favor_precision": trafilatura_with(favor_precision=True),
     "trafilatura favor_recall": trafilatura_with(favor_recall=True),

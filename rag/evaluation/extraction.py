@@ -39,6 +39,7 @@ Extractor = Callable[[Page], tuple[str, dict[str, str]]]
 
 class PageScore(BaseModel):
     id: str
+    package: str
     split: str
     kind: str
     recall: float | None = None
@@ -112,7 +113,7 @@ def same_outlet(got: str, expected: tuple[str, ...]) -> bool:
 
 def score_page(page: Page, text: str, meta: dict[str, str]) -> PageScore:
     got = sentences(text)
-    score = PageScore(id=page.id, split=page.split, kind=page.kind, title=meta.get("title", ""),
+    score = PageScore(id=page.id, package=page.package, split=page.split, kind=page.kind, title=meta.get("title", ""),
                       date=meta.get("date", ""), outlet=meta.get("outlet", ""))
     if page.kind == "full":
         expected = sentences(page.expected)
@@ -147,6 +148,21 @@ def run(extractor: Extractor, pages: list[Page], name: str) -> ExtractionReport:
         score.error = error
         scores.append(score)
     return ExtractionReport(extractor=name, pages=scores)
+
+
+def html_reader(page: Page) -> tuple[str, dict[str, str]]:
+    """rag's own extractor, the one ingest uses, as an Extractor."""
+    from rag.ingest.formats.html import HtmlReader
+
+    [article] = HtmlReader().read(page.html, page.path)
+    return article.text, article.meta
+
+
+def evaluate(cache: Path | None = None) -> ExtractionReport:
+    """rag's HtmlReader on every labelled page (fetched into the cache on first use)."""
+    from rag.evaluation.pages import load_pages
+
+    return run(html_reader, load_pages(cache), "rag HtmlReader")
 
 
 def summarise(pages: list[PageScore]) -> dict[str, float | None]:
