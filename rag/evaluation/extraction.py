@@ -80,7 +80,7 @@ def found_share(needles: list[list[str]], text: str, haystack: list[list[str]]) 
     joined = f" {' '.join(words(text))} "
     missing = [i for i, needle in enumerate(needles)
                if f" {' '.join(needle)} " not in joined and not _close(needle, haystack)]
-    return 1 - len(missing) / len(needles), missing
+    return (len(needles) - len(missing)) / len(needles), missing
 
 
 def _close(needle: list[str], haystack: list[list[str]]) -> bool:
