@@ -50,6 +50,8 @@ CANDIDATES = {
     "trafilatura favor_precision": trafilatura_with(favor_precision=True),
     "trafilatura favor_recall": trafilatura_with(favor_recall=True),
     "trafilatura no tables": trafilatura_with(include_tables=False),
+    "trafilatura fast (no fallback)": trafilatura_with(fast=True),
+    "trafilatura favor_recall fast": trafilatura_with(favor_recall=True, fast=True),
     "selectolax html_to_text": selectolax,
     "readability-lxml": readability_lxml,
 }
