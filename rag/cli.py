@@ -339,16 +339,14 @@ def eval_command(backend: BackendOption = None,
 
 
 def _eval_extraction() -> None:
-    from rag.evaluation.extraction import evaluate, write_reports
+    from rag.evaluation.extraction import SPLITS, evaluate, rows, write_reports
 
     report = evaluate()
-    splits = {name: report.metrics(split) for name, split in (("all", None), ("dev", "dev"), ("held out", "test"))}
-    table = Table("metric", *splits)
-    for metric in splits["all"]:
-        table.add_row(metric, *("–" if m[metric] is None else str(round(m[metric], 3)) for m in splits.values()))
+    table = Table("metric", *SPLITS)
+    for row in rows(report):
+        table.add_row(*row)
     out.print(table)
-    md, js = write_reports([report])
-    out.print(f"reports: {escape(f'{md}, {js}')}")
+    out.print(f"reports: {escape(', '.join(map(str, write_reports([report]))))}")
 
 
 @app.command()

@@ -165,6 +165,15 @@ def evaluate(cache: Path | None = None) -> ExtractionReport:
     return run(html_reader, load_pages(cache), "rag HtmlReader")
 
 
+SPLITS = {"all": None, "dev": "dev", "held out": "test"}
+
+
+def rows(report: ExtractionReport) -> list[list[str]]:
+    """Each metric with its figure on all pages, the dev pages and the held-out pages."""
+    figures = [report.metrics(split) for split in SPLITS.values()]
+    return [[metric, *("–" if f[metric] is None else str(round(f[metric], 3)) for f in figures)] for metric in figures[0]]
+
+
 def summarise(pages: list[PageScore]) -> dict[str, float | None]:
     """Means over the pages: recall and precision of full-text pages, snippet recall of the others,
     the lowest page figures, and the share of pages whose title, date and outlet are right."""
