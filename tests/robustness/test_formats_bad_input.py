@@ -152,8 +152,6 @@ def test_a_feed_of_ten_thousand_entries_ingests_with_moving_progress(tmp_path: P
     assert result.status == "unchanged" and time.monotonic() - again < seconds
 
 
-@pytest.mark.xfail(reason="the placeholder HTML reader keeps any page's text; the trafilatura reader must refuse "
-                          "pages with no article", strict=False)
 @pytest.mark.parametrize("page", [
     "<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1>"
     "<p>The requested URL was not found on this server.</p></body></html>",
