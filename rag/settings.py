@@ -78,6 +78,8 @@ class FetchSettings(BaseModel):
     deadline: float = Field(30.0, gt=0, description="Seconds one URL may take in all, redirects and body included.")
     max_mb: float = Field(10.0, gt=0, description="Largest page body read, in MB; reading stops past it.")
     max_redirects: int = Field(5, ge=0, description="Most redirects followed for one URL.")
+    max_feed_entries: int = Field(200, ge=1, description="Most entry pages fetched from one feed URL (newest first, "
+                                  "as the feed lists them); the rest are reported as left out.")
     user_agent: str = Field("rag/0.1 (news question answering; fetches pages a user asked to ingest)",
                             description="User-Agent header sent with every request.")
 

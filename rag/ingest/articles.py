@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -12,8 +13,10 @@ from rag.errors import InputError
 from rag.text.words import DATELINE
 from rag.types import Article, ArticleMeta
 
+if TYPE_CHECKING:
+    from rag.ingest.formats.base import Extracted
+
 SIDECAR_NAME = "sources.yaml"
-TEXT_SUFFIXES = {".txt", ".md"}
 _WIRES = {"AP": "Associated Press", "AFP": "Agence France-Presse", "REUTERS": "Reuters"}
 _DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2})?))?\b")
 _OUTLET_REPORTER = re.compile(r"\bis an? ([A-Z][A-Za-z&]+(?: [A-Z][A-Za-z&]+)?) reporter\b")
@@ -89,7 +92,7 @@ def load_sidecar(folder: Path) -> dict[str, dict]:
 
 
 def merge_meta(parsed: ArticleMeta, *overrides: dict) -> ArticleMeta:
-    """Stated metadata (sidecar, front matter) wins over what was parsed from the text."""
+    """Stated metadata wins over what was parsed from the text, each override over the ones before it."""
     values = parsed.model_dump()
     for override in overrides:
         for key, value in override.items():
@@ -99,8 +102,16 @@ def merge_meta(parsed: ArticleMeta, *overrides: dict) -> ArticleMeta:
 
 
 def build_article(path: Path, raw_text: str, sidecar: dict | None = None) -> Article:
-    """An Article from decoded file text plus any sidecar entry for it."""
+    """An Article from decoded file text (front matter and all) plus any sidecar entry for it."""
+    from rag.ingest.formats.base import Extracted
+
     front, body = split_front_matter(normalise_text(raw_text))
-    text = normalise_text(body)
-    meta = merge_meta(parse_metadata(text), sidecar or {}, front)
-    return Article(id=content_id(text), path=str(path), text=text, meta=meta)
+    return article_from(Extracted(body, front_matter=front), str(path), sidecar)
+
+
+def article_from(extracted: Extracted, path: str, sidecar: dict | None = None) -> Article:
+    """An Article recorded under `path` from what a reader extracted. Metadata, each over the one before:
+    what the text says of itself < what the format states < the sidecar < the file's front matter."""
+    text = normalise_text(extracted.text)
+    meta = merge_meta(parse_metadata(text), extracted.meta, sidecar or {}, extracted.front_matter)
+    return Article(id=content_id(text), path=path, text=text, meta=meta)

@@ -174,9 +174,11 @@ class Catalog:
             db.execute("UPDATE articles SET path = (SELECT min(p.path) FROM paths p WHERE p.article_id = articles.id) "
                        "WHERE path = ? AND id IN (SELECT article_id FROM paths)", (path,))
 
-    def paths(self) -> list[tuple[str, str]]:
-        """Every (file path, article id) recorded."""
-        return [(r[0], r[1]) for r in self.db.execute("SELECT path, article_id FROM paths ORDER BY path")]
+    def paths(self, file: str | None = None) -> list[tuple[str, str]]:
+        """Every (path, article id) recorded; of one file: its own path and '<file>#<key>' of each article in it."""
+        cond = " WHERE path = ? OR substr(path, 1, ?) = ?" if file is not None else ""
+        args = (file, len(file) + 1, file + "#") if file is not None else ()
+        return [(r[0], r[1]) for r in self.db.execute(f"SELECT path, article_id FROM paths{cond} ORDER BY path", args)]
 
     def has_article(self, article_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None

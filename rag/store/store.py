@@ -66,15 +66,22 @@ class Store:
 
     def add(self, article: Article, chunks: list[Chunk], vectors: list[list[float]]) -> None:
         """Vectors first (idempotent upsert by chunk id), then the catalog commit that makes them visible."""
+        self.add_many([(article, chunks, vectors)])
+
+    def add_many(self, items: list[tuple[Article, list[Chunk], list[list[float]]]]) -> None:
+        """Several articles as `add` does one, with one vector delete and upsert for all of them (the
+        Chroma calls, not the catalog commits, are what many short feed entries would wait for)."""
         metadatas = [
             {"article_id": c.article_id, "index": c.index, "start": c.start, "end": c.end,
              "outlet": article.meta.outlet or "", "date": article.meta.date or ""}
-            for c in chunks
+            for article, chunks, _ in items for c in chunks
         ]
-        self.vectors.delete_article(article.id)
-        self.vectors.upsert([c.id for c in chunks], vectors, metadatas)
-        self.catalog.add_article(article, chunks)
-        self.catalog.mark_embedded(article.id, self.vectors.name)
+        self.vectors.delete_articles([article.id for article, _, _ in items])
+        self.vectors.upsert([c.id for _, chunks, _ in items for c in chunks],
+                            [v for _, _, vectors in items for v in vectors], metadatas)
+        for article, chunks, _ in items:
+            self.catalog.add_article(article, chunks)
+            self.catalog.mark_embedded(article.id, self.vectors.name)
 
     def embed_existing(self, article_id: str) -> int:
         """Embed an already catalogued article into the current collection (e.g. after a model switch)."""

@@ -91,7 +91,12 @@ class VectorIndex:
                        metadatas=metadatas[part])
 
     def delete_article(self, article_id: str) -> None:
-        self._call("delete", self.collection.delete, where={"article_id": article_id})
+        self.delete_articles([article_id])
+
+    def delete_articles(self, article_ids: list[str]) -> None:
+        if article_ids:
+            where = {"article_id": article_ids[0] if len(article_ids) == 1 else {"$in": article_ids}}
+            self._call("delete", self.collection.delete, where=where)
 
     def delete_ids(self, ids: list[str]) -> None:
         if ids:
@@ -142,3 +147,26 @@ class VectorIndex:
             for distances, metadatas in zip(result["distances"], result["metadatas"]):
                 found.update(m["article_id"] for d, m in zip(distances, metadatas) if 1.0 - d >= floor)
         return found
+
+    def neighbour_articles_many(self, groups: list[tuple[str, list[list[float]]]], floor: float,
+                                limit: int = 4, batch: int = 256) -> list[set[str]]:
+        """`neighbour_articles` of many (article id, chunk vectors) at once, in a few queries for all
+        their vectors (many short feed entries would each pay a filtered query): each vector asks for
+        `limit` more neighbours than its article has chunks, so its own chunks can be left out."""
+        found: list[set[str]] = [set() for _ in groups]
+        if self.collection is None or not groups or self.count() == 0:
+            return found
+        most_own = max(len(vectors) for _, vectors in groups)
+        if most_own > batch:  # a long article among them: its own filtered queries cost less
+            return [self.neighbour_articles(vectors, article_id, floor, limit, batch) for article_id, vectors in groups]
+        rows = [(g, vector) for g, (_, vectors) in enumerate(groups) for vector in vectors]
+        wanted = min(limit + most_own, self.count())
+        for at in range(0, len(rows), batch):
+            part = rows[at : at + batch]
+            result = self._call("query", self.collection.query, query_embeddings=[v for _, v in part],
+                                n_results=wanted, include=["distances", "metadatas"])
+            for (g, _), distances, metadatas in zip(part, result["distances"], result["metadatas"]):
+                others = [(d, m["article_id"]) for d, m in zip(distances, metadatas) if m["article_id"] != groups[g][0]]
+                found[g].update(other for d, other in others[:limit] if 1.0 - d >= floor)
+        return found
+

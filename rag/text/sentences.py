@@ -18,7 +18,8 @@ _ABBREVIATIONS = {
 # A candidate boundary: terminal punctuation, optional closing quotes/brackets, then whitespace.
 # It starts only where a run of punctuation starts, and its quantifiers never backtrack: a long run
 # of "!!!!" is scanned once, not once per character.
-_BOUNDARY = re.compile(r"(?<![.!?…])[.!?…]++[\"'”’»)\]]*+(?=\s)")
+_BOUNDARY = re.compile(r"(?<![.!?…])[.!?…]++[\"'”’»)\]]*+(?=\s)|[。！？]++[」』”’）]*+")
+_FULL_WIDTH_STOPS = "。！？"  # Chinese and Japanese end sentences with these, with no space after
 _NON_SPACE = re.compile(r"\S")
 _LINE = re.compile(r"[^\n]+")
 
@@ -73,7 +74,7 @@ def split_sentences(text: str) -> list[Span]:
             end = boundary.end()
             if text[boundary.start()] == "." and _is_abbreviation(text, boundary.start()):
                 continue
-            if not _next_starts_sentence(text, end):
+            if text[boundary.start()] not in _FULL_WIDTH_STOPS and not _next_starts_sentence(text, end):
                 continue
             if span := _trimmed(text, cursor, end):
                 spans.append(span)

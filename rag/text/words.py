@@ -8,6 +8,8 @@ news sentence.
 
 from __future__ import annotations
 
+import functools
+
 import re
 
 # --- Folding -------------------------------------------------------------------------------------
@@ -110,11 +112,30 @@ def stem(word: str) -> str:
     return word
 
 
-def stems(text: str) -> frozenset[str]:
-    """The content words of a text, stemmed so 'prisoners' meets 'prisoner': no stop words, no words
-    under three letters, hyphenated words joined ('cease-fire' is 'ceasefire'), possessives dropped."""
+def _content_words(text: str) -> list[str]:
+    """Lowercase words of a text without stop words or words under three letters, hyphenated words
+    joined ('cease-fire' is 'ceasefire'), possessives dropped."""
     folded = re.sub(r"'s\b", "", join_hyphens(normalise(text).lower()))
-    return frozenset(stem(w) for w in _STEM_WORD.findall(folded) if w not in STOP_WORDS and len(w) > 2)
+    return [w for w in _STEM_WORD.findall(folded) if w not in STOP_WORDS and len(w) > 2]
+
+
+def stems(text: str) -> frozenset[str]:
+    """The content words of a text, stemmed so 'prisoners' meets 'prisoner' (see `stem`)."""
+    return frozenset(stem(w) for w in _content_words(text))
+
+
+@functools.lru_cache(maxsize=1)
+def _snowball():
+    import Stemmer  # PyStemmer: the Snowball (Porter 2) English stemmer, in C
+
+    return Stemmer.Stemmer("english")
+
+
+def root_stems(text: str) -> frozenset[str]:
+    """The content words of a text reduced to their Snowball roots: 'capitulated' and 'capitulate' meet,
+    as do 'agreed' and 'agree'. Sentence selection and the briefing still use `stems`, on which their
+    weights were calibrated; moving them to roots needs a recalibration on every corpus's dev split."""
+    return frozenset(_snowball().stemWords(_content_words(text)))
 
 
 # --- Names and numbers ---------------------------------------------------------------------------

@@ -34,7 +34,8 @@ MIXED_LINES = [  # (text, encoding of its line in the file)
     ("Das Treffen endete um 18 Uhr.\n", "ascii"),
 ]
 HTML_PARAGRAPHS = ["Kyiv agreed to a pause in strikes on energy sites.",
-                   "The pause is meant to last 30 days, officials said."]
+                   "The pause is meant to last 30 days, officials said.",
+                   "Monitors from both sides will meet next week in Riyadh to agree on how breaches are reported."]
 HTML = f"""<!DOCTYPE html>
 <html><head><title>Page title</title>
 <style>p {{ color: red; }} .STYLE_SECRET {{ }}</style>
@@ -44,6 +45,7 @@ HTML = f"""<!DOCTYPE html>
 <script>document.write("SCRIPT_BODY_SECRET");</script>
 <p>The pause is meant to last <b>30 days</b>,
    officials said.</p>
+<p>{HTML_PARAGRAPHS[2]}</p>
 </body></html>
 """
 # file name (or argument) -> a word its reason must contain

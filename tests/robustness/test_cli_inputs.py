@@ -192,14 +192,14 @@ def test_short_cyrillic_and_accented_western_lines_are_told_apart():
 
 
 def test_a_folder_of_only_unsupported_files_names_them_and_fails(tmp_path: Path):
-    folder = tmp_path / "pdfs"
+    folder = tmp_path / "office"
     folder.mkdir()
-    (folder / "report.pdf").write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    (folder / "slides.pptx").write_bytes(b"PK\x03\x04")
     (folder / "notes.docx").write_bytes(b"PK\x03\x04")
     result = rag("ingest", str(folder))
     assert result.exit_code == 1, result.output
     output = flat(result.output)
-    for name, suffix in (("report.pdf", ".pdf"), ("notes.docx", ".docx")):
+    for name, suffix in (("slides.pptx", ".pptx"), ("notes.docx", ".docx")):
         assert re.search(rf"skipped \S*{re.escape(name)}: not an article file \({re.escape(suffix)};", output), output
     assert "Nothing to ingest" in output
     _, files = ingest_json(str(folder))
@@ -210,11 +210,11 @@ def test_an_unsupported_file_beside_articles_is_listed_but_does_not_fail(tmp_pat
     folder = tmp_path / "mixed"
     folder.mkdir()
     (folder / "kyiv.txt").write_text(KYIV, encoding="utf-8")
-    (folder / "scan.pdf").write_bytes(b"%PDF-1.4\n")
+    (folder / "scan.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     (folder / "sources.yaml").write_text("kyiv.txt: {outlet: Wire}\n", encoding="utf-8")
     result = rag("ingest", str(folder))
     assert result.exit_code == 0, result.output
-    assert "scan.pdf: not an article file" in flat(result.output)
+    assert "scan.png: not an article file" in flat(result.output)
     assert "sources.yaml" not in result.output
 
 

@@ -14,11 +14,17 @@ class Extracted:
     source states, under ArticleMeta's field names (title, date, updated, outlet, byline, url,
     language, abstract); absent keys are unknown. `key` tells apart the articles of a source that
     holds many (a feed entry's id or link, a JSON Lines line number); None for a single article.
+    `front_matter` is metadata the author wrote at the head of the file (Markdown front matter):
+    unlike `meta` it wins over the sidecar. `note` says how the bytes were decoded when that is worth
+    telling; `problem` is why one entry of a many-article source holds no article (text is then '').
     """
 
     text: str
     meta: dict[str, str] = field(default_factory=dict)
     key: str | None = None
+    front_matter: dict[str, object] = field(default_factory=dict)
+    note: str | None = None
+    problem: str | None = None
 
 
 class FormatReader(Protocol):
