@@ -144,7 +144,8 @@ def test_bad_requests_get_one_line_json_errors(url):
         (httpx.post(f"{url}/ask", content=b'{"question": "' + b"a" * 70_000 + b'"}',
                     headers={"content-type": "application/json"}), 413),
         (httpx.post(f"{url}/v1/chat/completions", json={"model": "rag", "messages": [{"role": "system", "content": "x"}]}), 400),
-        (httpx.post(f"{url}/ingest", data={"urls": ["https://example.com/story"]}), 501),
+        (httpx.post(f"{url}/ingest", data={"urls": ["ftp://127.0.0.1/story"]}), 400),
+        (httpx.post(f"{url}/ingest", data={}), 400),
     ]:
         assert response.status_code == status, response.text
         error = response.json()["error"]
@@ -187,6 +188,46 @@ def test_uploads_are_ingested_in_the_background_and_can_be_forgotten(url):
     removed = httpx.delete(f"{url}/articles/{new_id[:8]}").json()
     assert removed["removed"] == [new_id] and removed["articles"] == 5
     assert new_id not in [row["id"] for row in httpx.get(f"{url}/articles").json()]
+
+
+PAGE = b"""<!doctype html><html lang="en"><head><title>Springfield opens a river museum | Springfield Herald</title>
+<meta property="og:site_name" content="Springfield Herald"></head><body><article><h1>Springfield opens a river museum</h1>
+<p>The city of Springfield opened a museum about the river on Saturday, the mayor said at the opening ceremony.</p>
+<p>The museum cost 18 million dollars and holds more than 3,000 objects collected by local families over a century.</p>
+<p>Officials expect about 90,000 visitors in the first year, most of them school classes from the region.</p>
+</article></body></html>"""
+
+
+def test_pages_by_url_are_fetched_and_ingested_in_the_background(url):
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(PAGE)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    site = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    page_url = f"http://127.0.0.1:{site.server_address[1]}/museum"
+    try:
+        job = httpx.post(f"{url}/ingest", data={"urls": [page_url]}).json()
+        deadline = time.monotonic() + 120
+        while job["state"] not in ("done", "failed") and time.monotonic() < deadline:
+            time.sleep(0.2)
+            job = httpx.get(f"{url}/ingest/{job['id']}").json()
+    finally:
+        site.shutdown()
+    assert job["state"] == "done" and job["files"] == [page_url], job
+    result = job["report"]["files"][0]
+    assert result["status"] == "new", result
+    asked = httpx.post(f"{url}/ask", json={"question": "How much did the Springfield river museum cost?"}).json()
+    assert asked["citations"][0]["article_id"] == result["article_id"] and "18 million" in asked["answer"]
+    assert httpx.delete(f"{url}/articles/{result['article_id']}").json()["articles"] == 5
 
 
 # --- the line to the model ---------------------------------------------------------------------------

@@ -15,9 +15,11 @@ from pydantic import BaseModel, Field
 from rag.errors import InputError, LockBusy, RagError
 from rag.ingest.locking import write_lock
 from rag.ingest.pipeline import forget, ingest_paths
+from rag.ingest.urls import check_url
 from rag.store.store import Store
 
 KEPT_JOBS = 50  # finished jobs remembered for the page
+MAX_URLS = 100  # pages (or feeds) fetched by one job
 _UNSAFE = re.compile(r"[^\w.\- ]+")
 
 
@@ -26,7 +28,7 @@ class IngestJob(BaseModel):
 
     id: str
     state: Literal["queued", "waiting", "running", "done", "failed"] = "queued"
-    files: list[str]
+    files: list[str] = Field(description="The uploaded files' names, then the URLs to fetch.")
     done: float = Field(0.0, description="Files finished, counting parts of a file being embedded.")
     step: str | None = Field(None, description="What is being done now.")
     report: dict | None = Field(None, description="The ingest report, as `rag ingest --json` prints it.")
@@ -51,37 +53,40 @@ class IngestJobs:
         self.jobs: dict[str, IngestJob] = {}
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="rag-ingest")
 
-    def submit(self, uploads: list[tuple[str, bytes]]) -> IngestJob:
-        """Queue an upload of (file name, bytes); the job runs after those before it."""
-        if not uploads:
-            raise InputError("no files to ingest", hint="attach one or more article files")
+    def submit(self, uploads: list[tuple[str, bytes]], urls: list[str] | None = None) -> IngestJob:
+        """Queue an upload of (file name, bytes) and pages to fetch; the job runs after those before it."""
+        urls = [check_url(url) for url in urls or [] if url.strip()]
+        if not uploads and not urls:
+            raise InputError("nothing to ingest", hint="attach article files or give URLs of pages or feeds")
+        if len(urls) > MAX_URLS:
+            raise InputError(f"{len(urls)} URLs is more than {MAX_URLS} at once", hint="send them in several jobs")
         named = {safe_name(name): data for name, data in uploads}
-        job = IngestJob(id=uuid.uuid4().hex[:12], files=sorted(named))
+        job = IngestJob(id=uuid.uuid4().hex[:12], files=sorted(named) + urls)
         self.jobs[job.id] = job
         for old in sorted(self.jobs.values(), key=lambda j: j.created)[:-KEPT_JOBS]:
             if old.state in ("done", "failed"):
                 del self.jobs[old.id]
-        self._pool.submit(self._run, job, named)
+        self._pool.submit(self._run, job, named, urls)
         return job
 
     def busy(self) -> bool:
         return any(job.state in ("queued", "waiting", "running") for job in self.jobs.values())
 
-    def _run(self, job: IngestJob, named: dict[str, bytes]) -> None:
+    def _run(self, job: IngestJob, named: dict[str, bytes], urls: list[str]) -> None:
         try:
             try:
                 with write_lock(self.writer.settings.data_dir):
-                    self._ingest(job, named)
+                    self._ingest(job, named, urls)
             except LockBusy as exc:  # another process (a `rag ingest`) is writing: wait for it
                 job.state, job.step = "waiting", exc.message
                 with write_lock(self.writer.settings.data_dir, wait=True):
-                    self._ingest(job, named)
+                    self._ingest(job, named, urls)
         except RagError as exc:
             job.state, job.error = "failed", str(exc)
         except Exception as exc:  # noqa: BLE001 - a job must end in a state the page can show
             job.state, job.error = "failed", f"{type(exc).__name__}: {exc}"
 
-    def _ingest(self, job: IngestJob, named: dict[str, bytes]) -> None:
+    def _ingest(self, job: IngestJob, named: dict[str, bytes], urls: list[str]) -> None:
         job.state, job.step = "running", "writing the uploads"
         self.folder.mkdir(parents=True, exist_ok=True)
         paths = []
@@ -93,7 +98,7 @@ class IngestJobs:
         def progress(step: str, share: float) -> None:
             job.step, job.done = step, min(len(job.files), job.done + share)
 
-        report = ingest_paths(self.writer, paths, progress)
+        report = ingest_paths(self.writer, paths, progress, urls=urls)
         job.report = report.model_dump(mode="json")
         job.done, job.step, job.state = len(job.files), None, "done"
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Path, Request, UploadFile
-from fastapi.responses import JSONResponse
 
 from rag.briefing.model import Briefing
 from rag.serve.engine import Engine
 from rag.serve.jobs import IngestJob
 from rag.serve.queue import last
-from rag.serve.schemas import ERRORS, AskRequest, ErrorBody, BriefRequest, SearchRequest
+from rag.serve.schemas import ERRORS, AskRequest, BriefRequest, SearchRequest
 from rag.serve.waiting import until_gone
 from rag.store.listing import article_rows, search_rows
 from rag.store.search import HybridRetriever
@@ -69,16 +68,11 @@ def delete_article(article_id: ArticleId, request: Request) -> dict:
 
 
 @router.post("/ingest", status_code=202, response_model=IngestJob,
-             responses={501: {"model": ErrorBody, "description": "URLs were given: not fetched by the server yet."}},
-             summary="Ingest uploaded files in the background; poll /ingest/{job_id} for progress")
+             summary="Ingest uploaded files and pages by URL in the background; poll /ingest/{job_id}")
 async def ingest(request: Request, files: Annotated[list[UploadFile], File(description="Article files.")] = [],  # noqa: B006
-                 urls: Annotated[list[str], Form(description="Pages to fetch (not served yet).")] = []):  # noqa: B006
-    if any(url.strip() for url in urls):
-        return JSONResponse({"error": {
-            "message": "ingesting URLs through the server is not available yet", "type": "not_implemented",
-            "hint": "save the pages and upload the files", "code": None}}, 501)
+                 urls: Annotated[list[str], Form(description="http(s) URLs of pages or feeds to fetch.")] = []):  # noqa: B006
     uploads = [(upload.filename or "", await upload.read()) for upload in files]
-    return _engine(request).jobs.submit(uploads)
+    return _engine(request).jobs.submit(uploads, urls)
 
 
 @router.get("/ingest", summary="Recent ingest jobs, newest first")

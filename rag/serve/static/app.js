@@ -280,7 +280,9 @@ function renderJob(job, line) {
 }
 
 async function upload(form) {
-  const data = new FormData(form);
+  const data = new FormData();
+  for (const file of form.querySelector("#files").files) data.append("files", file);
+  for (const line of form.querySelector("#urls").value.split("\n")) if (line.trim()) data.append("urls", line.trim());
   const line = el("div", { class: "job" }, "Uploading…");
   document.getElementById("jobs").prepend(line);
   try {
