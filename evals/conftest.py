@@ -2,6 +2,8 @@
 
 Options: --backend extractive|local|openai (default extractive, or RAG_EVAL_BACKEND) and
 --subset NAME from evals/subsets.yaml (or RAG_EVAL_SUBSET; default all questions).
+The gold corpora of evals/gold/corpora/ (test_corpora.py) always run with the extractive backend,
+once per corpus per session.
 """
 
 from __future__ import annotations
@@ -37,17 +39,37 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 _REPORT: dict[str, EvalReport] = {}
+_CORPUS_REPORTS: dict[str, EvalReport] = {}
+
+
+def _eval_settings():
+    from rag.settings import Settings
+
+    base = Settings()
+    return base.model_copy(update={"model_dir": base.model_dir or base.cache_dir / "models"})
 
 
 @pytest.fixture(scope="session")
 def eval_store(tmp_path_factory: pytest.TempPathFactory):
     """A fresh store with the seeds ingested, shared by the question and briefing evals (read only)."""
     from rag.ingest.pipeline import build_store
-    from rag.settings import Settings
 
-    base = Settings()
-    return build_store(base.model_copy(update={"model_dir": base.model_dir or base.cache_dir / "models"}),
-                       tmp_path_factory.mktemp("evals"), ROOT / "seeds")
+    return build_store(_eval_settings(), tmp_path_factory.mktemp("evals"), ROOT / "seeds")
+
+
+@pytest.fixture(scope="session")
+def corpus_report():
+    """corpus name -> its EvalReport with the extractive backend (every question, both splits), run once
+    per session on a fresh store of the corpus's reference texts; the reports are written like `rag eval`'s."""
+    from rag.evaluation.corpora import load_corpus_gold, run_corpus
+
+    def report(name: str) -> EvalReport:
+        if name not in _CORPUS_REPORTS:
+            _CORPUS_REPORTS[name] = run_corpus(_eval_settings(), "extractive", name, load_corpus_gold(name))
+            write_reports(_CORPUS_REPORTS[name])
+        return _CORPUS_REPORTS[name]
+
+    return report
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +96,8 @@ def eval_report(request: pytest.FixtureRequest, eval_store, eval_backend) -> Eva
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     """Print where each metric stands, whatever the outcome."""
+    for report in _CORPUS_REPORTS.values():
+        _corpus_summary(terminalreporter, report)
     report = _REPORT.get("latest")
     if report is None:
         return
@@ -85,3 +109,18 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     failing = report.failing()
     terminalreporter.write_line(f"{report.questions - len(failing)}/{report.questions} questions pass; "
                                 f"reports in evals/reports/{report.backend}-latest.md and .json")
+
+
+def _corpus_summary(terminalreporter, report: EvalReport) -> None:
+    """A gold corpus's metrics per split: dev is asserted against the goals, test only printed."""
+    from rag.evaluation.questions import metric_columns
+
+    columns = metric_columns(report)
+    limits = thresholds_for(report.backend, report.corpus)
+    terminalreporter.section(f"rag evals on {report.corpus}: {report.backend}, {report.questions} questions")
+    terminalreporter.write_line(f"{'metric':24}" + "".join(f"{name:>9}" for name, _ in columns) + "   goal")
+    for metric in report.metrics:
+        limit = limits.get(metric)
+        terminalreporter.write_line(f"{metric:24}" + "".join(f"{values[metric]:>9}" for _, values in columns)
+                                    + (f"   {limit}" if limit is not None else ""))
+    terminalreporter.write_line(f"reports in evals/reports/{report.backend}-{report.corpus}-latest.md and .json")

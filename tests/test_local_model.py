@@ -13,7 +13,7 @@ import pytest
 from rag.answer.answerer import Answerer
 from rag.answer.backends import LocalBackend, open_backend
 from rag.errors import ModelError
-from rag.llm.chat import ChatModel, chat_openai
+from rag.llm.chat import ChatModel, answer_format, chat_openai, complete_items
 from rag.llm.local_server import REQUIRED_CPU_FLAGS, LocalServer, check_runtime, ensure_model, missing_cpu_flags
 from rag.settings import Settings
 
@@ -46,6 +46,14 @@ def test_a_missing_openmp_runtime_is_named_with_its_package():
 
 def test_this_machine_can_run_the_server():
     check_runtime()  # setup.sh installs libgomp1 where it is missing
+
+
+def test_a_json_answer_cut_at_max_tokens_keeps_its_complete_sentences():
+    whole = '{"sentences": [{"text": "Askar waited 21 months.", "sources": [2]}'
+    assert complete_items(whole + ', {"text": "He publ') == whole + "]}"
+    assert complete_items(whole + ', {"text": "a } inside", "sour') == whole + "]}"
+    assert complete_items('{"sentences": [{"text": "Askar wai') == '{"sentences": []}'
+    assert complete_items("") == '{"sentences": []}'
 
 
 # --- the server itself ---------------------------------------------------------------------------
@@ -126,3 +134,17 @@ def _listening(port: int) -> list[str]:
 @local_model
 def test_the_server_listens_on_loopback_only(server):
     assert _listening(server.port) == ["0100007F"]  # 127.0.0.1, and no IPv6 or wildcard socket
+
+
+@local_model
+def test_a_schema_answer_cut_at_max_tokens_is_a_reply_not_an_error(seeded_store, server):
+    """llama.cpp stops at max_tokens mid-JSON; the openai client raises LengthFinishReasonError for that,
+    which once ended a whole eval run as "the connection failed"."""
+    from langchain_core.messages import HumanMessage
+
+    llm = chat_openai(seeded_store.settings, "local", server.base_url, "local")
+    chat = ChatModel(llm=llm, model="qwen", response_format=answer_format())
+    reply = chat.invoke([HumanMessage("Write four long sentences about Patriot missiles, citing source 1.")],
+                        structured=True, max_tokens=20)
+    assert reply.content == complete_items(reply.content)  # valid JSON, closed after whole sentences
+    assert reply.usage_metadata["output_tokens"] == 20

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -12,7 +11,6 @@ from rich.markup import escape
 from rag.errors import RagError, iso_date
 from rag.settings import load_settings
 
-SEEDS = Path(__file__).resolve().parent.parent.parent / "seeds"  # `rag eval` runs in a source checkout
 
 app = typer.Typer(help="Question answering and briefings over news articles, with verified citations.",
                   no_args_is_help=True, add_completion=False)

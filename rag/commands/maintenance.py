@@ -12,66 +12,83 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from rag.commands.common import (SEEDS, BackendOption, _settings, _store, app, err, out,
-                                 run_safely)
+from rag.commands.common import BackendOption, _settings, _store, app, err, out, run_safely
 from rag.settings import env_name
 
 
 @app.command("eval")
 def eval_command(backend: BackendOption = None,
-                 subset: Annotated[Optional[str], typer.Option(help="Named subset from evals/subsets.yaml.")] = None,
+                 corpus: Annotated[str, typer.Option(help="Gold set: seeds, a folder of evals/gold/corpora/, "
+                                                          "or all.")] = "seeds",
+                 split: Annotated[Optional[str], typer.Option(help="Only the dev or test half of a corpus.")] = None,
+                 subset: Annotated[Optional[str], typer.Option(help="Named subset from evals/subsets.yaml (seeds).")] = None,
                  update_baseline: Annotated[bool, typer.Option("--update-baseline",
                                             help="Record which questions pass now as the regression baseline.")] = False,
                  compare_to: Annotated[Optional[Path], typer.Option("--compare", help="An earlier report .json.")] = None,
                  extraction: Annotated[bool, typer.Option("--extraction", help="Score HTML extraction on the labelled "
                                        "news pages instead (fetched once with npm/pip).")] = False) -> None:
-    """Run the gold questions, print the metrics and write evals/reports/<backend>-latest.{md,json}."""
+    """Run the gold questions, print the metrics (per split where the gold set has one) and write
+    evals/reports/<backend>[-<corpus>]-latest.{md,json}."""
     if extraction:
         run_safely(_eval_extraction)
         return
-    import tempfile
-
-    from rag.answer.answerer import Answerer
-    from rag.evaluation.questions import (EvalReport, check_threshold, compare, load_gold, load_subset, run_eval,
-                                thresholds_for, write_baseline, write_reports)
-    from rag.answer.backends import open_backend
-    from rag.ingest.pipeline import build_store
+    from rag.evaluation.corpora import corpus_names, load_corpus_gold, run_corpus
+    from rag.evaluation.questions import EvalReport, load_subset
 
     def work() -> None:
+        names = corpus_names() if corpus == "all" else [corpus]
+        if split not in (None, "dev", "test"):
+            raise typer.BadParameter("choose dev or test", param_hint="--split")
+        if subset and names != ["seeds"]:
+            raise typer.BadParameter("subsets are named for the seeds' gold set", param_hint="--subset")
+        if compare_to and len(names) > 1:
+            raise typer.BadParameter("compare one corpus at a time", param_hint="--compare")
         old = EvalReport.model_validate_json(compare_to.read_text()) if compare_to else None
         settings = _settings()
-        questions = load_gold(ids=load_subset(subset) if subset else None)
-        with tempfile.TemporaryDirectory() as tmp:
-            store = build_store(settings, Path(tmp), SEEDS)
-            chat_backend = open_backend(store.settings, backend or "extractive")
-            try:
-                with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                              console=err, disable=not err.is_terminal) as bar:
-                    task = bar.add_task("evaluating", total=len(questions))
-                    report = run_eval(Answerer(store, chat_backend), questions,
-                                      lambda qid: bar.update(task, advance=1, description=qid))
-            finally:
-                chat_backend.close()
-        md, js = write_reports(report)
-        limits = thresholds_for(report.backend)
-        table = Table("metric", "value", "threshold", "ok", *(["before"] if old else []))
-        rows = compare(old, report)[0] if old else [(m, None, v) for m, v in report.metrics.items()]
-        for metric, before, value in rows:
-            limit = limits.get(metric)
-            ok = "" if limit is None else ("[green]yes[/green]" if check_threshold(metric, value, limit) else "[red]NO[/red]")
-            table.add_row(metric, str(value), "" if limit is None else str(limit), ok, *([str(before)] if old else []))
-        out.print(table)
-        for r in report.failing():
-            out.print(f"[red]{escape(r.id)}[/red] {escape(r.question)} [dim]{escape('; '.join(r.reasons))}[/dim]")
-        passing = report.questions - len(report.failing())
-        out.print(f"{passing}/{report.questions} pass; reports: {escape(f'{md}, {js}')}")
-        if old:
-            _, fixed, broken = compare(old, report)
-            out.print(f"now passing: {', '.join(fixed) or 'none'}; now failing: {', '.join(broken) or 'none'}")
-        if update_baseline:
-            out.print(f"baseline written: {escape(str(write_baseline(report)))}")
+        for name in names:
+            questions = load_corpus_gold(name, split)
+            if subset:
+                questions = [q for q in questions if q.id in load_subset(subset)]
+            with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=err, disable=not err.is_terminal) as bar:
+                task = bar.add_task(name, total=len(questions))
+                report = run_corpus(settings, backend or "extractive", name, questions,
+                                    lambda qid: bar.update(task, advance=1, description=f"{name} {qid}"))
+            _print_report(report, old, update_baseline)
 
     run_safely(work)
+
+
+def _print_report(report, old, update_baseline: bool) -> None:
+    """The metrics table (a column per split, then all), the failing questions, and where reports went."""
+    from rag.evaluation.questions import (check_threshold, compare, metric_columns, thresholds_for, write_baseline,
+                                          write_reports)
+
+    md, js = write_reports(report)
+    limits = thresholds_for(report.backend, report.corpus)
+    columns = metric_columns(report)
+    before = {m: b for m, b, _ in compare(old, report)[0]} if old else {}
+    out.print(f"[bold]{escape(report.corpus)}[/bold]: {report.backend} ({escape(report.model)}), "
+              f"{report.questions} questions")
+    gate = "ok" if len(columns) == 1 else f"ok ({columns[0][0]})"
+    table = Table("metric", *(name for name, _ in columns), "threshold", gate, *(["before"] if old else []))
+    for metric in report.metrics:
+        limit, value = limits.get(metric), columns[0][1][metric]
+        ok = "" if limit is None else ("[green]yes[/green]" if check_threshold(metric, value, limit) else "[red]NO[/red]")
+        table.add_row(metric, *(str(values[metric]) for _, values in columns), "" if limit is None else str(limit), ok,
+                      *([str(before.get(metric))] if old else []))
+    out.print(table)
+    for r in report.failing():
+        split = f" [dim]({r.split})[/dim]" if r.split else ""
+        out.print(f"[red]{escape(r.id)}[/red]{split} {escape(r.question)} [dim]{escape('; '.join(r.reasons))}[/dim]")
+    passing = report.questions - len(report.failing())
+    out.print(f"{passing}/{report.questions} pass; reports: {escape(f'{md}, {js}')}")
+    if old:
+        _, fixed, broken = compare(old, report)
+        out.print(f"now passing: {', '.join(fixed) or 'none'}; now failing: {', '.join(broken) or 'none'}")
+    if update_baseline:
+        out.print(f"baseline written: {escape(str(write_baseline(report)))}")
+
 
 def _eval_extraction() -> None:
     from rag.evaluation.extraction import SPLITS, evaluate, rows, write_reports

