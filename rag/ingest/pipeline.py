@@ -3,6 +3,7 @@ report of every file's fate; forgetting articles by id, path, or because their f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from rag.errors import InputError
@@ -62,16 +63,13 @@ def ingest_paths(store: Store, paths: list[Path], progress: Progress | None = No
         result = FileResult(path=str(path), status="failed")
         results.append(result)
         meter = FileMeter(progress, path.name)
-        try:
+
+        def store_file(path: Path = path, result: FileResult = result, meter: FileMeter = meter) -> None:
             sidecar = _sidecar(path, sidecars)
             read = read_source(path, max_bytes)  # before resolving: a symlink loop is named as such
             run.store_file(str(resolved(path)), read, sidecar, result, meter)
-        except InputError as exc:
-            result.reason = exc.message
-        except Exception as exc:  # one bad file must not stop the run
-            result.reason = f"{type(exc).__name__}: {exc}"
-        if not run.waits_for(meter):
-            meter.finish()
+
+        _store_one(run, store_file, result, meter)
     for url in urls or []:
         results += _ingest_url(run, url, progress, refresh)
     run.embed_sentences()
@@ -104,16 +102,23 @@ def _ingest_url(run: Storing, url: str, progress: Progress | None, refresh: bool
         meter = FileMeter(_scaled(progress, source.share), source.url)
         if source.skipped:
             result.status, result.reason = "skipped", source.skipped
-        elif source.read is not None:
-            try:
-                run.store_file(source.url, source.read, {}, result, meter)
-            except InputError as exc:
-                result.reason = exc.message
-            except Exception as exc:  # one bad page must not stop the run
-                result.reason = f"{type(exc).__name__}: {exc}"
-        if not run.waits_for(meter):
-            meter.finish()
+        read = source.read
+        _store_one(run, (lambda: run.store_file(source.url, read, {}, result, meter)) if read is not None else None,
+                   result, meter)
     return results
+
+
+def _store_one(run: Storing, store: Callable[[], None] | None, result: FileResult, meter: FileMeter) -> None:
+    """Store one file or page; what goes wrong is its result's reason, never the end of the run."""
+    try:
+        if store is not None:
+            store()
+    except InputError as exc:
+        result.reason = exc.message
+    except Exception as exc:  # one bad file or page must not stop the run
+        result.reason = f"{type(exc).__name__}: {exc}"
+    if not run.waits_for(meter):
+        meter.finish()
 
 
 def _scaled(progress: Progress | None, share: float) -> Progress | None:
