@@ -16,6 +16,7 @@ import openai
 import pytest
 from typer.testing import CliRunner
 
+from rag.answer.backends import ExtractiveBackend
 from rag.answer.render import plain_answer
 from rag.cli import app
 from rag.llm.prompts import NOT_IN_ARTICLES
@@ -381,3 +382,42 @@ def test_every_route_keeps_to_its_schema(served):
                 continue
             tried.append(f"{operation.method.upper()} {operation.path} {mode.value}")
     assert len(tried) >= 10, tried
+
+
+class SlowDrafts(ExtractiveBackend):
+    """Writes a long draft slowly, as a model does, then answers as the extractive backend does."""
+
+    def __init__(self, settings: Settings, drafts: int = 200, pause: float = 0.05) -> None:
+        super().__init__(settings)
+        self.drafts, self.pause, self.written = drafts, pause, 0
+        self.closed = threading.Event()
+
+    def answer(self, question, context, question_vector, stream=False):
+        try:
+            for _ in range(self.drafts):
+                time.sleep(self.pause)
+                self.written += 1
+                yield "draft "
+            yield from super().answer(question, context, question_vector, stream)
+        finally:
+            self.closed.set()
+
+
+def test_a_client_that_goes_away_over_http_stops_its_answer_and_frees_the_line(served, url):
+    slow = SlowDrafts(served.engine.settings)
+    previous, served.engine.backend = served.engine.backend, slow
+    try:
+        body = {"model": "rag", "stream": True,
+                "messages": [{"role": "user", "content": "What did Zelenskyy ask Trump for?"}]}
+        with httpx.stream("POST", f"{url}/v1/chat/completions", json=body, timeout=30) as response:
+            for line in response.iter_lines():
+                if line.startswith("data:") and "draft" in line:
+                    break  # leave mid-answer: the connection closes here
+        assert slow.closed.wait(15)  # the answer's generator was closed ...
+        assert slow.written < slow.drafts  # ... long before it was written out
+        deadline = time.monotonic() + 10
+        while served.engine.queue.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert served.engine.queue.running == 0  # and its place at the model is free again
+    finally:
+        served.engine.backend = previous
