@@ -65,3 +65,16 @@ def test_metrics_are_computed_per_split_the_same_way_as_overall():
     assert (splits["dev"]["abstention_accuracy"], splits["test"]["abstention_accuracy"]) == (1.0, 0.0)
     assert splits["dev"] == aggregate(results[:2])
     assert split_metrics([r.model_copy(update={"split": None}) for r in results]) == {}  # the seeds: no split
+
+
+def test_a_wrong_answer_shown_with_citations_is_counted_on_its_own():
+    from rag.evaluation.questions import QuestionResult, aggregate
+
+    def result(answerable: bool, abstained: bool, found: int, citations: int, cites_gold: bool) -> QuestionResult:
+        return QuestionResult(id="q", kind="fact", question="q", answerable=answerable, answer="a", abstained=abstained,
+                              passed=False, facts_found=found, facts_total=2, citations=citations, cites_gold=cites_gold)
+
+    wrong = [result(False, False, 0, 1, False), result(True, False, 0, 2, False)]
+    not_wrong = [result(False, True, 0, 0, False), result(True, False, 1, 1, True),  # abstained; incomplete
+                 result(True, False, 0, 0, False), result(True, False, 0, 1, True)]  # uncited; cites the gold quote
+    assert aggregate(wrong + not_wrong)["cited_without_gold_rate"] == round(2 / 6, 4)

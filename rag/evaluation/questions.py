@@ -30,7 +30,7 @@ HIGHER_IS_BETTER = {
     "retrieval_recall": True, "retrieval_mrr": True, "fact_recall": True, "abstention_accuracy": True,
     "false_abstention_rate": False, "quote_validity": True, "citation_support": True,
     "citation_precision": True, "citation_recall": True, "median_seconds": False,
-    "mean_prompt_tokens": False, "mean_completion_tokens": False,
+    "mean_prompt_tokens": False, "mean_completion_tokens": False, "cited_without_gold_rate": False,
 }
 
 
@@ -207,8 +207,21 @@ def aggregate(results: list[QuestionResult]) -> dict[str, float]:
         "median_seconds": round(statistics.median([r.seconds for r in results]), 3) if results else 0.0,
         "mean_prompt_tokens": mean([float(r.prompt_tokens) for r in results]),
         "mean_completion_tokens": mean([float(r.completion_tokens) for r in results]),
+        "cited_without_gold_rate": mean([1.0 if wrong_with_citation(r) else 0.0 for r in results]),
     }
     return metrics
+
+
+def wrong_with_citation(result: QuestionResult) -> bool:
+    """An answer shown with citations that may well be wrong, the worst outcome (goal: 0): to a question
+    the articles cannot answer, or with none of the gold facts and no citation of a gold passage. It is an
+    upper bound: a right fact worded unlike the gold's alternatives counts too. An answer missing one of
+    several facts is incomplete, not counted."""
+    if result.abstained or result.citations == 0:
+        return False
+    if not result.answerable:
+        return True
+    return result.facts_found == 0 and not result.cites_gold
 
 
 def split_metrics(results: list[QuestionResult]) -> dict[str, dict[str, float]]:
