@@ -45,17 +45,40 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december")
 
-# Verbs that attribute a statement to someone ("Zelenskyy said", "..., he added"), as articles write them.
-SPEECH_VERBS = frozenset(
-    "said says say told stated added wrote claimed accused argued called described reported insisted warned "
-    "posted announced confirmed underscored urged noted asked requested".split()
-)
+# English reporting verbs: those that attribute a statement to someone ("Zelenskyy said", "..., he added"),
+# in the forms news writes them (past tense, third person, base). The list is the reporting verbs of
+# English grammars (say, tell, add, claim, deny, insist ...), not the verbs of any one article.
+_REPORTING = ("say tell state add write claim accuse argue call describe report insist warn post announce confirm "
+              "underscore underline stress emphasize emphasise urge note ask request reply respond answer admit "
+              "acknowledge assert contend declare maintain mention observe remark repeat reiterate explain "
+              "deny reveal disclose allege complain concede tweet testify comment conclude").split()
+_IRREGULAR_PAST = {"say": "said", "tell": "told", "write": "wrote", "admit": "admitted"}
+
+
+def _past(verb: str) -> str:
+    """The past tense of a regular (or listed irregular) English verb."""
+    if verb in _IRREGULAR_PAST:
+        return _IRREGULAR_PAST[verb]
+    if verb.endswith("y") and verb[-2] not in "aeiou":
+        return verb[:-1] + "ied"
+    return verb + ("d" if verb.endswith("e") else "ed")
+
+
+# Past tenses (news reports speech in the past), and 'say'/'tell' in the present: the base and -s forms of
+# most reporting verbs are nouns as often ('a call', 'the report', 'comments'), so they are left out.
+SPEECH_VERBS = frozenset({_past(verb) for verb in _REPORTING} | {"say", "says", "tell", "tells"})
 SPEECH_VERB = "(?:" + "|".join(sorted(SPEECH_VERBS)) + ")"  # one of them, for a regex
 
 # Words that deny or hedge a statement: a rewrite that drops one says something else.
 NEGATIONS = frozenset({"not", "no", "never", "n't", "without", "none", "nothing", "neither", "nor", "cannot"})
-HEDGES = frozenset({"could", "may", "might", "would", "possibly", "probably", "likely", "suggest", "suggested",
-                    "suggesting", "floated", "if", "whether", "idea", "plan", "proposal", "proposed", "possibility"})
+# Hedging devices of English: modal verbs, epistemic adverbs and adjectives, conditionals, and the verbs and
+# nouns that present something as a possibility or a proposal rather than a fact.
+HEDGES = frozenset(
+    "could may might would should can possibly probably perhaps maybe likely unlikely apparently allegedly "
+    "reportedly seemingly potentially presumably if whether unless suggest suggested suggests suggesting "
+    "propose proposed proposes proposing proposal float floated floating idea plan plans planned possibility "
+    "possible consider considered considering expect expected hope hoped".split()
+)
 
 # Words that carry no topic: articles, pronouns, auxiliaries, prepositions, conjunctions, question words,
 # quantifiers, honorifics and the commonest speech verbs. Two sentences sharing them share nothing.
@@ -69,11 +92,22 @@ STOP_WORDS = frozenset(
     "mr mrs ms said says say told".split()
 )
 
-# Capitalised words that open sentences without naming anyone: 'During the call, ...', 'President ...'.
-SENTENCE_STARTERS = frozenset(
-    "during according meanwhile however despite after before while when since as if yes no besides apart "
-    "under whose both all some many most one two three first last mr mrs ms president".split()
-)
+# Capitalised words that open sentences without naming anyone ('During the call, ...', 'Besides, ...'):
+# English prepositions, conjunctions, conjunctive adverbs, determiners and quantifiers, and titles.
+SENTENCE_STARTERS = frozenset((
+    "aboard about above across after against along amid among around as at before behind below beneath beside "
+    "besides between beyond by despite down during except following for from in inside into like near of off "
+    "on onto opposite outside over past per since through throughout till to toward towards under underneath "
+    "unlike until up upon via with within without according apart "
+    "and but or nor so yet although though because unless whereas while when whenever where wherever whether "
+    "if once than that "
+    "also however meanwhile moreover furthermore nevertheless nonetheless otherwise still then therefore thus "
+    "hence instead indeed likewise similarly consequently accordingly finally first second third last next "
+    "later earlier now today yesterday tomorrow yes no "
+    "whose which what who whom how why both all some many most much more few several each every either neither "
+    "any another other such one two three four five "
+    "mr mrs ms dr president prime minister"
+).split())
 # Capitalised words that name no one: stop words, sentence starters and the calendar ('on Wednesday').
 NOT_NAMES = STOP_WORDS | SENTENCE_STARTERS | frozenset(MONTHS) | frozenset(WEEKDAYS)
 
