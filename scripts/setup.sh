@@ -22,17 +22,6 @@ if ! "$PYTHON" -c "import ctypes, ctypes.util, sys; ctypes.CDLL(ctypes.util.find
   fi
 fi
 
-# The page of `rag serve` is tested in headless Chromium (tests/test_serve_browser.py), driven through
-# Debian's chromium-driver; no browser is downloaded by a Python package.
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "setup: installing chromium and chromium-driver (for the browser test of rag serve)" >&2
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
-  else
-    echo "setup: chromium or chromedriver is missing; the browser test needs them (Debian: apt-get install chromium chromium-driver)" >&2
-  fi
-fi
-
 # xllamacpp is pinned with the sha256 of its wheel (the comment on its line in requirements.lock):
 # installed on its own first, hash-checked. A hash in the constraints file itself would switch pip
 # into hash-checking mode for every package.
