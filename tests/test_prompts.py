@@ -56,4 +56,5 @@ def test_the_wheel_carries_every_prompt_and_module(tmp_path):
     shipped = {Path(n).name[:-3] for n in names if n.startswith("rag/prompts/")}
     assert shipped == set(PROMPT_VARIABLES)
     modules = {str(p.relative_to(root)) for p in (root / "rag").rglob("*.py")}
+    modules |= {str(p.relative_to(root)) for p in (root / "rag" / "serve" / "static").iterdir()}  # the page
     assert modules <= set(names), sorted(modules - set(names))
