@@ -13,7 +13,7 @@ from rag.answer.backends import ExtractiveBackend, open_backend
 from rag.llm.prompts import NOT_IN_ARTICLES
 
 from support import AP, AP_TRANSLATION, article_id_of
-from fakes import ScriptedChatModel, StubOpenAIServer, cite_first_matching, model_backend
+from fakes import ScriptedChatModel, StubOpenAIServer, cite_first_matching, model_backend, source_lines
 from rag.settings import Settings
 
 
@@ -117,3 +117,32 @@ def test_a_server_without_json_schema_support_is_retried_without_it(seeded_store
         answer = Answerer(seeded_store, open_backend(settings, "openai")).ask("What did Peskov say about reciprocity?")
     assert [r["body"].get("response_format", {}).get("type") for r in server.requests] == ["json_schema", None]
     assert not answer.abstained
+
+
+class _CutStream(ScriptedChatModel):
+    """Streams its reply in pieces, then stops the way the openai client reports a reply cut at max_tokens."""
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+        import openai
+        from langchain_core.messages import AIMessageChunk
+        from langchain_core.outputs import ChatGenerationChunk
+        from openai.types.chat import ChatCompletion
+
+        text = self.reply(messages[-1].content)
+        for at in range(0, len(text), 12):
+            yield ChatGenerationChunk(message=AIMessageChunk(content=text[at : at + 12]))
+        raise openai.LengthFinishReasonError(completion=ChatCompletion.model_construct(
+            id="x", choices=[], created=0, model="fake", object="chat.completion", usage=None))
+
+
+def test_a_streamed_answer_cut_at_the_token_limit_keeps_its_complete_sentences(seeded_store):
+    """A JSON answer cut mid-sentence at max_tokens ends the stream, not the answer: the complete
+    sentences are verified as usual and the half-written one is dropped."""
+    def reply(prompt: str) -> str:
+        number = next(n for n, text in source_lines(prompt).items() if "Patriot" in text)
+        return json.dumps({"sentences": [{"text": "Zelenskyy requested additional Patriot defense missile systems.",
+                                          "sources": [number]}]})[:-2] + ', {"text": "He also asked for F-'
+    model = _CutStream(reply=reply)
+    answer = list(Answerer(seeded_store, model_backend(llm=model)).stream("What did Zelenskyy ask Trump for?"))[-1]
+    assert not answer.abstained and "Patriot" in answer.answer and "F-" not in answer.answer
+    assert parse_model_output('{"sentences": [{"text": "One.", "sources": [1]}, {"text": "Tw') == [("One.", [1])]

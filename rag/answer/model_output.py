@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+from rag.llm.chat import complete_items
 from rag.text.sentences import split_sentences
 
 _MARKERS = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -14,6 +15,8 @@ def parse_model_output(content: str) -> list[tuple[str, list[int]]]:
     """(sentence, [source numbers]) from the model's JSON, or from plain text with [n] markers."""
     text = content.strip()
     text = re.sub(r"^```(?:json)?\s*|\s*```$", "", text)
+    if text.startswith("{") and not _is_json(text):
+        text = complete_items(text)  # cut at the token limit: its complete sentences, never half of one
     start, end = text.find("{"), text.rfind("}")
     if start >= 0 and end > start:
         try:
@@ -37,6 +40,14 @@ def parse_model_output(content: str) -> list[tuple[str, list[int]]]:
         if clean and not clean.startswith("{"):
             out.append((clean, numbers))
     return out
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except (json.JSONDecodeError, ValueError):
+        return False
+    return True
 
 
 def parse_partial(content: str) -> list[tuple[str, list[int]]]:

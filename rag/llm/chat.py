@@ -74,6 +74,8 @@ class ChatModel:
     def stream(self, messages: list[BaseMessage], structured: bool = False) -> Iterator[AIMessage]:
         """The reply in chunks. A dead local server is restarted and the stream begun again only if
         nothing has been yielded yet (a half-written draft is not repeated)."""
+        import openai
+
         start = lambda: self._bound(structured, {}).stream(messages)  # noqa: E731
         yielded, generation = False, self.restarts
         try:
@@ -81,6 +83,8 @@ class ChatModel:
                 yielded = True
                 yield piece
             return
+        except openai.LengthFinishReasonError:
+            return  # cut at max_tokens: what was written stands (the reader keeps its complete sentences)
         except Exception as exc:
             if yielded or not self._server_died(exc, generation):
                 self._raise_translated(exc)
