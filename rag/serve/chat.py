@@ -82,7 +82,10 @@ def models() -> dict:
 
 
 @router.post("/chat/completions", summary="Answer the last user message from the articles, with citations",
-             response_model=None)
+             response_model=None,
+             responses={200: {"description": "A chat completion (JSON), or with `stream` its chunks as server-sent "
+                                             "events", "content": {"application/json": {"schema": {"type": "object"}},
+                                                                   "text/event-stream": {"schema": {"type": "string"}}}}})
 async def chat_completions(body: ChatRequest, request: Request):
     engine: Engine = request.app.state.engine
     if body.model != MODEL:
