@@ -58,9 +58,17 @@ class LockBusy(RagError):
     exit_code = 3
 
 
+# A character that can start a word, as one class that Python's `re`, the ECMA-262 regexes of JSON Schema
+# (where \w is ASCII only) and Rust's regex all read alike: any character but ASCII punctuation, controls
+# and the spaces of either dialect. Letters, digits and _ pass, and so does every non-ASCII character
+# that is not a space, so questions in any script are accepted and the served schema states the rule exactly.
+WORD_CHARACTER = (r"[^\x00-\x2F\x3A-\x40\x5B-\x5E\x60\x7B-\x7F\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029"
+                  r"\u202F\u205F\u3000\uFEFF]")
+
+
 def require_words(text: str) -> str:
     """A question or query must hold a word: '', '   ' and '*' are refused, not answered with nothing."""
-    if not re.search(r"\w", text):
+    if not re.search(WORD_CHARACTER, text):
         raise InputError(f"{text.strip()!r} has no words to look for", hint="ask about the articles in words")
     return text.strip()
 

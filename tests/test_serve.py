@@ -153,6 +153,14 @@ def test_bad_requests_get_one_line_json_errors(url):
         assert error["message"] and "\n" not in error["message"] and "Traceback" not in response.text
     malformed = httpx.post(f"{url}/ask", json={"question": QUESTION, "since": "yesterday"})
     assert malformed.status_code == 422 and malformed.json()["detail"][0]["loc"] == ["body", "since"]
+    # What the schema does not allow is refused, not coerced: a date as seconds, a count as text, a float count.
+    for field, value in [("since", 0), ("since", "2025-03-19T00:00:00"), ("k", "5"), ("k", 5.5), ("k", True),
+                         ("one_per_cluster", "true")]:
+        refused = httpx.post(f"{url}/search", json={"query": "grid", field: value})
+        assert refused.status_code == 422 and refused.json()["detail"][0]["loc"][:2] == ["body", field], (field, value)
+    # and what it allows is taken: a whole count written 5.0, a question in any script
+    assert httpx.post(f"{url}/search", json={"query": "grid", "k": 5.0}).status_code == 200
+    assert httpx.post(f"{url}/search", json={"query": "電力網"}).status_code == 200
 
 
 def test_a_full_line_to_the_model_is_a_503_with_retry_after(served, url, client):
@@ -346,7 +354,7 @@ def test_the_local_model_streams_a_draft_then_a_verified_answer(data_dir, embedd
 
 
 # --- the schema, fuzzed -------------------------------------------------------------------------------
-FUZZED_EXAMPLES = 12  # per route and mode: bounded, so the suite stays quick
+FUZZED_EXAMPLES = 40  # per route and mode: bounded, so the suite stays quick
 
 
 def test_every_route_keeps_to_its_schema(served):

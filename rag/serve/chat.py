@@ -81,11 +81,16 @@ def models() -> dict:
     return {"object": "list", "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "rag"}]}
 
 
+# One server-sent event: `data` holds a chat.completion.chunk as JSON, and the last one `[DONE]`.
+SSE_EVENT = {"type": "object", "required": ["data"],
+             "properties": {"data": {"type": "string"}, "event": {"type": "string"}, "id": {"type": "string"}}}
+
+
 @router.post("/chat/completions", summary="Answer the last user message from the articles, with citations",
              response_model=None,
              responses={200: {"description": "A chat completion (JSON), or with `stream` its chunks as server-sent "
                                              "events", "content": {"application/json": {"schema": {"type": "object"}},
-                                                                   "text/event-stream": {"schema": {"type": "string"}}}}})
+                                                                   "text/event-stream": {"schema": SSE_EVENT}}}})
 async def chat_completions(body: ChatRequest, request: Request):
     engine: Engine = request.app.state.engine
     if body.model != MODEL:

@@ -2,26 +2,47 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from rag.errors import require_words
+from rag.errors import WORD_CHARACTER, require_words
 from rag.store.search import SearchFilters
 from rag.types import Turn
 
 MAX_TEXT = 4000  # characters of a question, topic or query
-WORDS = {"pattern": r"\w"}  # documented; checked by require_words, which says in words what is wrong
+WORDS = {"pattern": WORD_CHARACTER}  # documented; checked by require_words, which says in words what is wrong
+
+
+def _iso_date_text(value: object) -> object:
+    """A date comes as text, YYYY-MM-DD as the schema says: not a number of seconds, nor a time of day."""
+    if value is not None and not (isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+# Read from JSON text (never a number of seconds), so exempt from the strict mode the requests use.
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text), Field(strict=False)]
+
+
+def _whole_number(value: object) -> object:
+    """A count is a JSON integer; 5.0 is one (as JSON Schema says), "5", true and 5.5 are not."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise ValueError("a count is a whole number")
+    return int(value)
+
+
 
 
 class Filters(BaseModel):
     """Which articles to use, as `--outlet` and `--since` / `--until`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # "5" is not a number, nor "true" a boolean
 
     outlet: list[str] | None = Field(None, max_length=20, description="Only these outlets (case-insensitive substrings).")
-    since: date | None = Field(None, description="Only articles dated on or after (YYYY-MM-DD).")
+    since: IsoDate | None = Field(None, description="Only articles dated on or after (YYYY-MM-DD).")
 
     def filters(self, until: date | None = None, per_cluster: int | None = None) -> SearchFilters:
         return SearchFilters(outlets=self.outlet or None, since=self.since.isoformat() if self.since else None,
@@ -51,8 +72,9 @@ class SearchRequest(Filters):
     """`rag search --json` as a request."""
 
     query: str = Field(min_length=1, max_length=MAX_TEXT, json_schema_extra=WORDS)
-    k: int | None = Field(None, ge=1, le=100, description="How many chunks (default RAG_SEARCH_K).")
-    until: date | None = Field(None, description="Only articles dated on or before (YYYY-MM-DD).")
+    k: Annotated[int, Field(strict=False, ge=1, le=100), BeforeValidator(_whole_number)] | None = Field(
+        None, description="How many chunks (default RAG_SEARCH_K).")
+    until: IsoDate | None = Field(None, description="Only articles dated on or before (YYYY-MM-DD).")
     one_per_cluster: bool = Field(False, description="At most one chunk per near-duplicate cluster.")
 
     def checked(self) -> str:
@@ -117,7 +139,7 @@ class ChatRequest(BaseModel):
     """An OpenAI chat completion request. Sampling options are accepted and ignored: rag's answers are
     verified quotes, not samples."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
     model: str = Field(json_schema_extra={"enum": ["rag"]}, description="The one model served: rag.")
     messages: list[ChatMessage] = Field(min_length=1)
