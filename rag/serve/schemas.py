@@ -18,7 +18,7 @@ WORDS = {"pattern": WORD_CHARACTER}  # documented; checked by require_words, whi
 
 def _iso_date_text(value: object) -> object:
     """A date comes as text, YYYY-MM-DD as the schema says: not a number of seconds, nor a time of day."""
-    if value is not None and not (isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)):
+    if not (isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)):
         raise ValueError("a date is written YYYY-MM-DD")
     return value
 
@@ -34,6 +34,8 @@ def _whole_number(value: object) -> object:
     return int(value)
 
 
+# A JSON integer from 1 to 100; 5.0 is one, so exempt from strict mode (which takes only Python ints).
+ResultCount = Annotated[int, Field(strict=False, ge=1, le=100), BeforeValidator(_whole_number)]
 
 
 class Filters(BaseModel):
@@ -72,8 +74,7 @@ class SearchRequest(Filters):
     """`rag search --json` as a request."""
 
     query: str = Field(min_length=1, max_length=MAX_TEXT, json_schema_extra=WORDS)
-    k: Annotated[int, Field(strict=False, ge=1, le=100), BeforeValidator(_whole_number)] | None = Field(
-        None, description="How many chunks (default RAG_SEARCH_K).")
+    k: ResultCount | None = Field(None, description="How many chunks (default RAG_SEARCH_K).")
     until: IsoDate | None = Field(None, description="Only articles dated on or before (YYYY-MM-DD).")
     one_per_cluster: bool = Field(False, description="At most one chunk per near-duplicate cluster.")
 
